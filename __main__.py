@@ -1,0 +1,32 @@
+"""partner-access: each stack deploys its side of the grants defined once in Pulumi.yaml."""
+
+import pulumi
+
+from components.partner_access import PartnerAccessGrant, PartnerAccessGrantArgs
+from components.stack_config import load_stack_settings
+
+settings = load_stack_settings()
+
+components = {
+    grant.role_name: PartnerAccessGrant(
+        grant.role_name,
+        PartnerAccessGrantArgs(
+            grant=grant,
+            side=settings.stack.side,
+            external_id=settings.external_ids.get(grant.role_name),
+        ),
+    )
+    for grant in settings.grants
+}
+
+pulumi.export("side", settings.stack.side)
+pulumi.export("accountId", settings.stack.account_id)
+pulumi.export("grants", {
+    role_name: {
+        "roleArn": component.role_arn,
+        "switchRoleUrl": component.switch_role_url,
+        "cliProfiles": component.cli_profiles,
+        "partnerPolicyArn": component.partner_policy_arn,
+    }
+    for role_name, component in components.items()
+})

@@ -1,0 +1,475 @@
+"""The validated grant model: raw stack config in, immutable grants out.
+
+Every rule is checked here, before the program registers a single resource, so a bad setting fails `pulumi preview`
+with a message that names the setting and the rule, and nothing is created or lost. This module is pure: no Pulumi
+imports, so it is tested on its own and reused by the document builders.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+GRANTS_KEY = "partner-access:grants"
+SIDE_KEY = "partner-access:side"
+ALLOWED_ACCOUNT_IDS_KEY = "aws:allowedAccountIds"
+
+Side = Literal["host", "partner"]
+SIDES: tuple[Side, ...] = ("host", "partner")
+
+# IAM's own limits, from the IAM API reference (CreateRole, CreatePolicy, CreateGroup, CreateUser, TagRole) and the
+# STS AssumeRole reference for ExternalId. re.ASCII because IAM's \w is [A-Za-z0-9_], not Unicode word characters.
+ACCOUNT_ID_PATTERN = re.compile(r"\d{12}", re.ASCII)
+IAM_NAME_CHARACTERS = r"[\w+=,.@-]"
+ROLE_NAME_PATTERN = re.compile(IAM_NAME_CHARACTERS + r"{1,64}", re.ASCII)
+USER_NAME_PATTERN = ROLE_NAME_PATTERN
+GROUP_NAME_PATTERN = re.compile(IAM_NAME_CHARACTERS + r"{1,128}", re.ASCII)
+POLICY_NAME_PATTERN = GROUP_NAME_PATTERN
+IAM_PATH_PATTERN = re.compile(r"/(?:[\x21-\x7e]*/)?", re.ASCII)
+IAM_PATH_MAX_LENGTH = 512
+EXTERNAL_ID_PATTERN = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
+DESCRIPTION_PATTERN = re.compile(r"[\t\n\r\x20-\x7e\xa1-\xff]{0,1000}")
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+POLICY_ARN_PATTERN = re.compile(
+    r"arn:(?P<partition>aws|aws-cn|aws-us-gov):iam::(?P<account>aws|\d{12}):policy"
+    r"(?P<path>/(?:[\x21-\x2e\x30-\x7e]+/)*)(?P<name>[\w+=,.@-]{1,128})",
+    re.ASCII,
+)
+PRINCIPAL_ARN_PATTERN = re.compile(
+    r"arn:(?P<partition>aws|aws-cn|aws-us-gov):iam::(?P<account>\d{12}):"
+    r"(?P<kind>root|user/(?:[\x21-\x2e\x30-\x7e]+/)*[\w+=,.@-]{1,64}|role/(?:[\x21-\x2e\x30-\x7e]+/)*[\w+=,.@-]{1,64})",
+    re.ASCII,
+)
+SECRET_CONFIG_KEY_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,127}", re.ASCII)
+CLI_PROFILE_NAME_PATTERN = re.compile(r"[\w.@+=-]{1,64}", re.ASCII)
+MIN_SESSION_SECONDS = 3600
+MAX_SESSION_SECONDS = 43200
+MAX_TAGS = 50
+MAX_DISPLAY_NAME_LENGTH = 64
+
+
+class GrantConfigError(ValueError):
+    """Raised with every problem found in the stack config, one per line, each naming its setting and rule."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(
+            "partner-access config is invalid; nothing was created:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+@dataclass(frozen=True)
+class PartnerGroup:
+    """A group in the partner account whose members may switch into the role."""
+
+    name: str
+    create: bool = True
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One role in the host account that one partner account may switch into, with MFA, and who may do so."""
+
+    role_name: str
+    host_account_id: str
+    partner_account_id: str
+    role_path: str = "/"
+    description: str = ""
+    max_session_duration_seconds: int = MIN_SESSION_SECONDS
+    permissions_boundary_arn: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    managed_policy_arns: tuple[str, ...] = ()
+    inline_policy: Mapping[str, Any] | None = None
+    partner_principal_arns: tuple[str, ...] = ()
+    max_mfa_age_seconds: int | None = None
+    external_id_secret: str | None = None
+    require_source_identity: bool = False
+    require_session_name_is_username: bool = True
+    partner_policy_name: str | None = None
+    partner_users: tuple[str, ...] = ()
+    partner_group: PartnerGroup | None = None
+    display_name: str | None = None
+    cli_source_profile: str = "default"
+    partition: str = "aws"
+
+    @property
+    def role_arn(self) -> str:
+        return f"arn:{self.partition}:iam::{self.host_account_id}:role{self.role_path}{self.role_name}"
+
+    @property
+    def trusted_principals(self) -> tuple[str, ...]:
+        """The partner principals the trust names: the listed ARNs, or else the whole partner account."""
+        return self.partner_principal_arns or (f"arn:{self.partition}:iam::{self.partner_account_id}:root",)
+
+    @property
+    def effective_partner_policy_name(self) -> str:
+        return self.partner_policy_name or f"assume-{self.role_name}"[:128]
+
+    @property
+    def effective_display_name(self) -> str:
+        return (self.display_name or f"{self.role_name}@{self.host_account_id}")[:MAX_DISPLAY_NAME_LENGTH]
+
+    @property
+    def known_partner_users(self) -> tuple[str, ...]:
+        """Every partner user this grant names, directly or as a member of its group, each once, in order."""
+        group_members = self.partner_group.members if self.partner_group else ()
+        return tuple(dict.fromkeys((*self.partner_users, *group_members)))
+
+
+@dataclass(frozen=True)
+class StackSide:
+    """Which side of the grants a stack deploys, and the one account it is pinned to."""
+
+    side: Side
+    account_id: str
+
+
+# Each setting: config name -> (Grant field, default shown in docs). Order is the README's order.
+GRANT_SETTINGS: dict[str, str] = {
+    "roleName": "role_name",
+    "hostAccountId": "host_account_id",
+    "partnerAccountId": "partner_account_id",
+    "rolePath": "role_path",
+    "description": "description",
+    "maxSessionDurationSeconds": "max_session_duration_seconds",
+    "permissionsBoundaryArn": "permissions_boundary_arn",
+    "tags": "tags",
+    "managedPolicyArns": "managed_policy_arns",
+    "inlinePolicy": "inline_policy",
+    "partnerPrincipalArns": "partner_principal_arns",
+    "maxMfaAgeSeconds": "max_mfa_age_seconds",
+    "externalIdSecret": "external_id_secret",
+    "requireSourceIdentity": "require_source_identity",
+    "requireSessionNameIsUsername": "require_session_name_is_username",
+    "partnerPolicyName": "partner_policy_name",
+    "partnerUsers": "partner_users",
+    "partnerGroup": "partner_group",
+    "displayName": "display_name",
+    "cliSourceProfile": "cli_source_profile",
+    "partition": "partition",
+}
+REQUIRED_GRANT_SETTINGS = ("roleName", "hostAccountId", "partnerAccountId")
+PARTNER_GROUP_SETTINGS = ("name", "create", "members")
+
+
+class _Problems:
+    """Collects problems so one preview reports every bad setting at once, not the first only."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, setting: str, rule: str) -> None:
+        self.items.append(f"{setting}: {rule}")
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise GrantConfigError(self.items)
+
+
+def _is_int(value: object) -> bool:
+    # JSON config has no int/bool distinction in Python's eyes: True is an int, and must not pass as 1 second.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _text(problems: _Problems, setting: str, value: object, pattern: re.Pattern[str], rule: str) -> str | None:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        problems.add(setting, f"{value!r} {rule}")
+        return None
+    return value
+
+
+def _account_id(problems: _Problems, setting: str, value: object) -> str | None:
+    return _text(problems, setting, value, ACCOUNT_ID_PATTERN, "is not a 12-digit AWS account ID (quote it in YAML)")
+
+
+def _string_list(problems: _Problems, setting: str, value: object) -> list[object]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.add(setting, f"must be a list, got {type(value).__name__}")
+        return []
+    return value
+
+
+def _bool(problems: _Problems, setting: str, value: object, default: bool) -> bool:
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        problems.add(setting, f"{value!r} must be true or false")
+        return default
+    return value
+
+
+def _unique(problems: _Problems, setting: str, values: Sequence[str], what: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            problems.add(setting, f"{what} {value!r} is listed twice")
+        seen.add(value)
+
+
+def _parse_partner_group(problems: _Problems, setting: str, raw: object) -> PartnerGroup | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        problems.add(setting, "must be an object with name, create (default true) and members (default [])")
+        return None
+    for unknown in sorted(set(raw) - set(PARTNER_GROUP_SETTINGS)):
+        problems.add(f"{setting}.{unknown}", f"is not a setting; known: {', '.join(PARTNER_GROUP_SETTINGS)}")
+    name = _text(problems, f"{setting}.name", raw.get("name"), GROUP_NAME_PATTERN, "is not an IAM group name "
+                 "(1-128 of letters, digits and +=,.@_-)")
+    create = _bool(problems, f"{setting}.create", raw.get("create"), True)
+    members = [
+        _text(problems, f"{setting}.members[{i}]", member, USER_NAME_PATTERN,
+              "is not an IAM user name (1-64 of letters, digits and +=,.@_-)")
+        for i, member in enumerate(_string_list(problems, f"{setting}.members", raw.get("members")))
+    ]
+    if members and not create:
+        problems.add(f"{setting}.members", "can only be set when the component creates the group (create: true); "
+                     "an existing group's membership is managed where the group is")
+    valid_members = [m for m in members if m is not None]
+    _unique(problems, f"{setting}.members", valid_members, "user")
+    if name is None:
+        return None
+    return PartnerGroup(name=name, create=create, members=tuple(valid_members))
+
+
+def _parse_policy_document(problems: _Problems, setting: str, raw: object) -> Mapping[str, Any] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("Statement"), (list, Mapping)):
+        problems.add(setting, "must be an IAM policy document: an object with a Statement (object or list)")
+        return None
+    return raw
+
+
+def _parse_grant(problems: _Problems, index: int, raw: object) -> Grant | None:
+    where = f"{GRANTS_KEY}[{index}]"
+    if not isinstance(raw, Mapping):
+        problems.add(where, f"must be an object, got {type(raw).__name__}")
+        return None
+    for unknown in sorted(set(raw) - set(GRANT_SETTINGS)):
+        problems.add(f"{where}.{unknown}", f"is not a grant setting; known: {', '.join(GRANT_SETTINGS)}")
+    for required in REQUIRED_GRANT_SETTINGS:
+        if raw.get(required) is None:
+            problems.add(f"{where}.{required}", "is required")
+    if any(raw.get(required) is None for required in REQUIRED_GRANT_SETTINGS):
+        return None
+    before = len(problems.items)
+
+    _text(problems, f"{where}.roleName", raw["roleName"], ROLE_NAME_PATTERN,
+          "is not an IAM role name (1-64 of letters, digits and +=,.@_-)")
+    host = _account_id(problems, f"{where}.hostAccountId", raw["hostAccountId"])
+    partner = _account_id(problems, f"{where}.partnerAccountId", raw["partnerAccountId"])
+    if host is not None and host == partner:
+        problems.add(f"{where}.partnerAccountId", f"equals hostAccountId {host}; a partner must be another account")
+
+    partition = raw.get("partition", "aws")
+    if partition not in PARTITIONS:
+        problems.add(f"{where}.partition", f"{partition!r} is not one of {', '.join(PARTITIONS)}")
+
+    role_path = raw.get("rolePath", "/")
+    if not isinstance(role_path, str) or not IAM_PATH_PATTERN.fullmatch(role_path) or len(role_path) > 512:
+        problems.add(f"{where}.rolePath", f"{role_path!r} is not an IAM path: '/' or '/segments/' (starts and ends "
+                     "with '/', printable ASCII, at most 512 characters)")
+
+    description = raw.get("description", "")
+    if not isinstance(description, str) or not DESCRIPTION_PATTERN.fullmatch(description):
+        problems.add(f"{where}.description", "must be text of at most 1000 characters that IAM accepts "
+                     "(printable Latin-1, tabs and newlines)")
+
+    duration = raw.get("maxSessionDurationSeconds", MIN_SESSION_SECONDS)
+    if not _is_int(duration) or not MIN_SESSION_SECONDS <= duration <= MAX_SESSION_SECONDS:
+        problems.add(f"{where}.maxSessionDurationSeconds",
+                     f"{duration!r} must be a whole number of seconds from {MIN_SESSION_SECONDS} to "
+                     f"{MAX_SESSION_SECONDS} (1 to 12 hours)")
+
+    mfa_age = raw.get("maxMfaAgeSeconds")
+    if mfa_age is not None and (not _is_int(mfa_age) or mfa_age <= 0):
+        problems.add(f"{where}.maxMfaAgeSeconds", f"{mfa_age!r} must be a whole number of seconds greater than 0")
+
+    boundary = raw.get("permissionsBoundaryArn")
+    if boundary is not None:
+        _text(problems, f"{where}.permissionsBoundaryArn", boundary, POLICY_ARN_PATTERN,
+              "is not an IAM managed policy ARN (arn:aws:iam::<account or aws>:policy/<path/><name>)")
+
+    managed = [
+        _text(problems, f"{where}.managedPolicyArns[{i}]", arn, POLICY_ARN_PATTERN,
+              "is not an IAM managed policy ARN (arn:aws:iam::<account or aws>:policy/<path/><name>)")
+        for i, arn in enumerate(_string_list(problems, f"{where}.managedPolicyArns", raw.get("managedPolicyArns")))
+    ]
+    valid_managed = [arn for arn in managed if arn is not None]
+    _unique(problems, f"{where}.managedPolicyArns", valid_managed, "policy")
+    _unique(problems, f"{where}.managedPolicyArns", [managed_policy_name(arn) for arn in set(valid_managed)],
+            "the policy name (which names its attachment)")
+
+    tags = raw.get("tags", {})
+    if not isinstance(tags, Mapping) or len(tags) > MAX_TAGS:
+        problems.add(f"{where}.tags", f"must be an object of at most {MAX_TAGS} string tags")
+        tags = {}
+    for key, value in tags.items():
+        if not isinstance(key, str) or not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
+            problems.add(f"{where}.tags", f"key {key!r} must be 1-128 characters and not start with 'aws:'")
+        if not isinstance(value, str) or len(value) > 256:
+            problems.add(f"{where}.tags.{key}", "must be a string of at most 256 characters")
+
+    inline_policy = _parse_policy_document(problems, f"{where}.inlinePolicy", raw.get("inlinePolicy"))
+
+    principals = [
+        _text(problems, f"{where}.partnerPrincipalArns[{i}]", arn, PRINCIPAL_ARN_PATTERN,
+              "is not an IAM root, user or role ARN without wildcards; wildcard principals would let anyone in")
+        for i, arn in enumerate(_string_list(problems, f"{where}.partnerPrincipalArns",
+                                             raw.get("partnerPrincipalArns")))
+    ]
+    valid_principals = [arn for arn in principals if arn is not None]
+    _unique(problems, f"{where}.partnerPrincipalArns", valid_principals, "principal")
+    for i, arn in enumerate(principals):
+        match = PRINCIPAL_ARN_PATTERN.fullmatch(arn) if arn else None
+        if match and partner is not None and match["account"] != partner:
+            problems.add(f"{where}.partnerPrincipalArns[{i}]",
+                         f"{arn!r} is in account {match['account']}, not partnerAccountId {partner}")
+        if match and match["partition"] != partition:
+            problems.add(f"{where}.partnerPrincipalArns[{i}]", f"{arn!r} is not in partition {partition!r}")
+
+    external_id_secret = raw.get("externalIdSecret")
+    if external_id_secret is not None:
+        _text(problems, f"{where}.externalIdSecret", external_id_secret, SECRET_CONFIG_KEY_PATTERN,
+              "must name a config key of this project (a letter, then letters, digits, _ or -) that holds the "
+              "External ID, set with `pulumi config set --secret`")
+
+    require_source_identity = _bool(problems, f"{where}.requireSourceIdentity", raw.get("requireSourceIdentity"),
+                                    False)
+    require_session_name = _bool(problems, f"{where}.requireSessionNameIsUsername",
+                                 raw.get("requireSessionNameIsUsername"), True)
+
+    partner_policy_name = raw.get("partnerPolicyName")
+    if partner_policy_name is not None:
+        _text(problems, f"{where}.partnerPolicyName", partner_policy_name, POLICY_NAME_PATTERN,
+              "is not an IAM policy name (1-128 of letters, digits and +=,.@_-)")
+    users = [
+        _text(problems, f"{where}.partnerUsers[{i}]", user, USER_NAME_PATTERN,
+              "is not an IAM user name (1-64 of letters, digits and +=,.@_-)")
+        for i, user in enumerate(_string_list(problems, f"{where}.partnerUsers", raw.get("partnerUsers")))
+    ]
+    valid_users = [u for u in users if u is not None]
+    _unique(problems, f"{where}.partnerUsers", valid_users, "user")
+    partner_group = _parse_partner_group(problems, f"{where}.partnerGroup", raw.get("partnerGroup"))
+
+    display_name = raw.get("displayName")
+    if display_name is not None and (not isinstance(display_name, str) or not
+                                     1 <= len(display_name) <= MAX_DISPLAY_NAME_LENGTH):
+        problems.add(f"{where}.displayName", f"{display_name!r} must be 1-{MAX_DISPLAY_NAME_LENGTH} characters")
+    cli_source_profile = raw.get("cliSourceProfile", "default")
+    _text(problems, f"{where}.cliSourceProfile", cli_source_profile, CLI_PROFILE_NAME_PATTERN,
+          "is not an AWS CLI profile name (1-64 of letters, digits and ._@+=-)")
+
+    if len(problems.items) > before:
+        return None
+    return Grant(
+        role_name=raw["roleName"],
+        host_account_id=raw["hostAccountId"],
+        partner_account_id=raw["partnerAccountId"],
+        role_path=role_path,
+        description=description,
+        max_session_duration_seconds=duration,
+        permissions_boundary_arn=boundary,
+        tags=dict(tags),
+        managed_policy_arns=tuple(valid_managed),
+        inline_policy=inline_policy,
+        partner_principal_arns=tuple(valid_principals),
+        max_mfa_age_seconds=mfa_age,
+        external_id_secret=external_id_secret,
+        require_source_identity=require_source_identity,
+        require_session_name_is_username=require_session_name,
+        partner_policy_name=partner_policy_name,
+        partner_users=tuple(valid_users),
+        partner_group=partner_group,
+        display_name=display_name,
+        cli_source_profile=cli_source_profile,
+        partition=partition,
+    )
+
+
+def managed_policy_name(policy_arn: str) -> str:
+    """The last segment of a managed policy ARN, which names the policy's attachment resource."""
+    return policy_arn.rsplit("/", 1)[-1]
+
+
+def _check_unique_per_account(problems: _Problems, grants: Sequence[Grant]) -> None:
+    # IAM names are unique per account whatever their path, so two grants may not claim the same name in one account.
+    claims: dict[tuple[str, str, str], int] = {}
+    for index, grant in enumerate(grants):
+        # The partner stack names each grant's component after its role, so a role name must be unique there too.
+        names = [("role name", grant.host_account_id, grant.role_name),
+                 ("granted role name", f"{grant.partner_account_id} (partner)", grant.role_name),
+                 ("partner policy name", grant.partner_account_id, grant.effective_partner_policy_name)]
+        if grant.partner_group and grant.partner_group.create:
+            names.append(("partner group name", grant.partner_account_id, grant.partner_group.name))
+        for kind, account, name in names:
+            first = claims.setdefault((kind, account, name), index)
+            if first != index:
+                problems.add(f"{GRANTS_KEY}[{index}]",
+                             f"{kind} {name!r} in account {account} is already used by {GRANTS_KEY}[{first}]")
+
+
+def parse_grants(raw: object) -> tuple[Grant, ...]:
+    """Validates the project's grants setting, as read from config (a list of objects), into grants."""
+    problems = _Problems()
+    if not isinstance(raw, list) or not raw:
+        problems.add(GRANTS_KEY, "must be a non-empty list of grants (set it under config: in Pulumi.yaml)")
+        problems.raise_if_any()
+    grants = [_parse_grant(problems, index, item) for index, item in enumerate(raw)]
+    problems.raise_if_any()
+    valid = [grant for grant in grants if grant is not None]
+    _check_unique_per_account(problems, valid)
+    problems.raise_if_any()
+    return tuple(valid)
+
+
+def parse_stack_side(side: object, allowed_account_ids: object) -> StackSide:
+    """Which side this stack deploys and the account it is pinned to, both required so no stack deploys blind."""
+    problems = _Problems()
+    if side not in SIDES:
+        problems.add(SIDE_KEY, f"{side!r} is not a side; set it to one of: {', '.join(SIDES)}")
+    if not isinstance(allowed_account_ids, list) or len(allowed_account_ids) != 1:
+        problems.add(ALLOWED_ACCOUNT_IDS_KEY, f"{allowed_account_ids!r} must list exactly one account, the one this "
+                     "stack deploys into, so a deploy with another account's credentials fails")
+        problems.raise_if_any()
+    account = _account_id(problems, f"{ALLOWED_ACCOUNT_IDS_KEY}[0]", allowed_account_ids[0])
+    problems.raise_if_any()
+    return StackSide(side=side, account_id=account)  # type: ignore[arg-type]
+
+
+def grants_for_stack(stack: StackSide, grants: Sequence[Grant]) -> tuple[Grant, ...]:
+    """The grants whose side this stack deploys: host roles in its account, or partner access from its account."""
+    selected = tuple(
+        grant for grant in grants
+        if (grant.host_account_id if stack.side == "host" else grant.partner_account_id) == stack.account_id
+    )
+    if not selected:
+        account_setting = "hostAccountId" if stack.side == "host" else "partnerAccountId"
+        raise GrantConfigError([
+            f"{GRANTS_KEY}: no grant has {account_setting} {stack.account_id}, the account {ALLOWED_ACCOUNT_IDS_KEY} "
+            f"pins this {stack.side} stack to; check the stack's account or add a grant"
+        ])
+    return selected
+
+
+def validate_external_id(grant: Grant, value: object, is_secret: bool) -> str:
+    """The External ID a grant requires, checked against STS's rules and required to be stored as a secret."""
+    key = f"partner-access:{grant.external_id_secret}"
+    problems = _Problems()
+    if value is None:
+        problems.add(key, f"is not set, and grant {grant.role_name!r} requires it (externalIdSecret); set it on both "
+                     f"stacks with `pulumi config set --secret {grant.external_id_secret} <external-id>`")
+    elif not is_secret:
+        problems.add(key, f"must be set with `pulumi config set --secret {grant.external_id_secret} ...`, not in "
+                     "plain text: an External ID is shared only with the partner")
+    elif not isinstance(value, str) or not EXTERNAL_ID_PATTERN.fullmatch(value):
+        # The value itself stays out of the message: it is a secret.
+        problems.add(key, "is not a valid External ID: 2-1224 of letters, digits and +=,.@:/_-")
+    problems.raise_if_any()
+    return value  # type: ignore[return-value]

@@ -1,0 +1,91 @@
+"""The child side of program_runner: one stack's program under set_mocks in this fresh interpreter, reported as JSON.
+
+Reads the run spec from stdin and prints one JSON line: the registered resources (inputs in the engine's wire
+encoding), the stack outputs (same encoding) and the program's error message, if it failed.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks, rpc
+from pulumi.runtime.stack import wait_for_rpcs
+from pulumi.runtime.sync_await import _sync_await
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _engine_config(config: dict[str, Any]) -> dict[str, str]:
+    # The engine hands every config value to the language host as a string; structured ones JSON-encoded.
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+
+
+class AwsMocks(pulumi.runtime.Mocks):
+    """Answers as AWS would for the outputs the program reads: ARNs and names."""
+
+    def __init__(self, account_id: str) -> None:
+        self.account_id = account_id
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        name = state.get("name", args.name)
+        if args.typ == "aws:iam/role:Role":
+            state["arn"] = f"arn:aws:iam::{self.account_id}:role{state.get('path', '/')}{name}"
+        elif args.typ == "aws:iam/policy:Policy":
+            state["arn"] = f"arn:aws:iam::{self.account_id}:policy/{name}"
+        return f"{name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """The SDK's mock monitor, also keeping each registration as the engine would receive it."""
+
+    def __init__(self, mocks_: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks_)
+        self.registrations: list[dict[str, Any]] = []
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.registrations.append({
+                "type": request.type,
+                "name": request.name,
+                "urn": response.urn,
+                "inputs": json_format.MessageToDict(request.object),
+                "parent_urn": request.parent or None,
+                "custom": bool(request.custom),
+            })
+        return response
+
+
+def main() -> None:
+    spec = json.load(sys.stdin)
+    allowed = spec["config"].get("aws:allowedAccountIds") or ["000000000000"]
+    pulumi.runtime.set_all_config(_engine_config(spec["config"]), spec["secret_keys"])
+    aws_mocks = AwsMocks(str(allowed[0]))
+    monitor = RecordingMonitor(aws_mocks)
+    mocks.set_mocks(aws_mocks, project="partner-access", stack=spec["stack"], preview=spec["preview"],
+                    monitor=monitor)
+    error: str | None = None
+    outputs: dict[str, Any] = {}
+    try:
+        runpy.run_path(str(REPO_ROOT / "__main__.py"), run_name="__main__")
+        _sync_await(wait_for_rpcs())
+        root = pulumi.runtime.get_root_resource()
+        struct = _sync_await(rpc.serialize_properties(root.outputs, {}))
+        outputs = json_format.MessageToDict(struct)
+    except pulumi.RunError as run_error:
+        error = str(run_error)
+    print(json.dumps({"resources": monitor.registrations, "outputs": outputs, "error": error}))
+
+
+if __name__ == "__main__":
+    main()
