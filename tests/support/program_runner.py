@@ -48,6 +48,7 @@ class ProgramRun:
     resources: list[RecordedResource]
     outputs: dict[str, Any]
     error: str | None
+    program_seconds: float
 
     def of_type(self, resource_type: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == resource_type]
@@ -143,4 +144,5 @@ def run_program(
         resources=[RecordedResource(**resource) for resource in result["resources"]],
         outputs=result["outputs"],
         error=result["error"],
+        program_seconds=result["program_seconds"],
     )
