@@ -345,6 +345,16 @@ def _parse_grant(problems: _Problems, index: int, raw: object) -> Grant | None:
     require_session_name = _bool(problems, f"{where}.requireSessionNameIsUsername",
                                  raw.get("requireSessionNameIsUsername"), True)
 
+    for i, arn in enumerate(principals):
+        match = PRINCIPAL_ARN_PATTERN.fullmatch(arn) if arn else None
+        identity_rules = [name for name, required in (("requireSessionNameIsUsername", require_session_name),
+                                                      ("requireSourceIdentity", require_source_identity)) if required]
+        if match and match["kind"].startswith("role/") and identity_rules:
+            # A role session carries no aws:username, so these rules would lock the listed role out for good.
+            problems.add(f"{where}.partnerPrincipalArns[{i}]",
+                         f"{arn!r} is a role, whose sessions have no aws:username, so {' and '.join(identity_rules)} "
+                         "would refuse it every time; list users, or set those to false for this grant")
+
     partner_policy_name = raw.get("partnerPolicyName")
     if partner_policy_name is not None:
         _text(problems, f"{where}.partnerPolicyName", partner_policy_name, POLICY_NAME_PATTERN,

@@ -51,11 +51,10 @@ def test_every_optional_setting_is_carried_into_the_grant():
         managedPolicyArns=["arn:aws:iam::aws:policy/ReadOnlyAccess"],
         inlinePolicy={"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
                                                                "Resource": "*"}]},
-        partnerPrincipalArns=[f"arn:aws:iam::{PARTNER}:user/alice", f"arn:aws:iam::{PARTNER}:role/ops/deployer"],
+        partnerPrincipalArns=[f"arn:aws:iam::{PARTNER}:user/alice", f"arn:aws:iam::{PARTNER}:user/ops/deployer"],
         maxMfaAgeSeconds=900,
         externalIdSecret="partnerBExternalId",
         requireSourceIdentity=True,
-        requireSessionNameIsUsername=False,
         partnerPolicyName="assume-ex",
         partnerUsers=["alice"],
         partnerGroup={"name": "existing-ops", "create": False},
@@ -65,12 +64,18 @@ def test_every_optional_setting_is_carried_into_the_grant():
     assert grant.role_arn == f"arn:aws:iam::{HOST}:role/partners/b/ex-for-aws-b"
     assert grant.trusted_principals == (
         f"arn:aws:iam::{PARTNER}:user/alice",
-        f"arn:aws:iam::{PARTNER}:role/ops/deployer",
+        f"arn:aws:iam::{PARTNER}:user/ops/deployer",
     )
     assert grant.max_mfa_age_seconds == 900
     assert grant.partner_group == PartnerGroup(name="existing-ops", create=False, members=())
-    assert grant.require_session_name_is_username is False
+    assert grant.require_source_identity is True
     assert grant.cli_source_profile == "partner-b"
+
+
+def test_a_partner_role_may_be_trusted_once_the_user_name_rules_are_off():
+    (grant,) = parse_grants([grant_config(partnerPrincipalArns=[f"arn:aws:iam::{PARTNER}:role/ci"],
+                                          requireSessionNameIsUsername=False)])
+    assert grant.trusted_principals == (f"arn:aws:iam::{PARTNER}:role/ci",)
 
 
 def test_gov_cloud_partition_shapes_every_arn():
@@ -102,6 +107,12 @@ BAD_SETTINGS = [
                  id="wildcard-user-arn"),
     pytest.param({"partnerPrincipalArns": ["arn:aws:iam::333333333333:root"]},
                  "is in account 333333333333, not partnerAccountId", id="principal-other-account"),
+    pytest.param({"partnerPrincipalArns": [f"arn:aws:iam::{PARTNER}:role/ci"]},
+                 "is a role, whose sessions have no aws:username, so requireSessionNameIsUsername would refuse it",
+                 id="role-principal-with-session-name-rule"),
+    pytest.param({"partnerPrincipalArns": [f"arn:aws:iam::{PARTNER}:role/ci"], "requireSessionNameIsUsername": False,
+                  "requireSourceIdentity": True}, "so requireSourceIdentity would refuse it",
+                 id="role-principal-with-source-identity-rule"),
     pytest.param({"managedPolicyArns": ["ReadOnlyAccess"]}, "managedPolicyArns[0]: 'ReadOnlyAccess' is not an IAM "
                  "managed policy ARN", id="policy-arn-bare-name"),
     pytest.param({"managedPolicyArns": ["arn:aws:iam::aws:role/ReadOnlyAccess"]}, "is not an IAM managed policy ARN",
