@@ -1,0 +1,1 @@
+"""Cross-account IAM trust analysis (pure modules) and its pulumi_policy wiring (`policies`)."""

@@ -1,0 +1,125 @@
+"""Identity-policy checks: sts:AssumeRole on wildcard resources, and "*" on "*" (administrator) grants."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .documents import MalformedPolicyError, PolicyKind, Statement, parse_policy
+
+# Every role ARN, as a glob over its six ARN segments (partition, account and path are free).
+_ROLE_ARN_SEGMENTS = ("arn", "*", "iam", "", "*", "role/*")
+_ROLE_ARN_GLOB = ":".join(_ROLE_ARN_SEGMENTS)
+# A stand-in for "any text" that only a "*" in a pattern can match, to test whether a pattern covers all roles.
+_ANY_TEXT = "\x00"
+_GENERIC_ROLE_ARN = f"arn:{_ANY_TEXT}:iam::{_ANY_TEXT}:role/{_ANY_TEXT}"
+
+
+def wildcard_assume_role_messages(document: object) -> list[str]:
+    """One message per Allow statement granting sts:AssumeRole on "*" or on a wildcard that can match roles.
+
+    Malformed documents yield nothing: the provider rejects them before they matter.
+    """
+    try:
+        statements = parse_policy(document, PolicyKind.IDENTITY)
+    except MalformedPolicyError:
+        return []
+    messages: list[str] = []
+    for statement in statements:
+        if not statement.is_allow or not statement.grants_assume_role:
+            continue
+        problem = _wildcard_resource_problem(statement)
+        if problem is None:
+            continue
+        through = " (through NotAction)" if statement.not_action_patterns is not None else ""
+        messages.append(
+            f"{statement.title} allows sts:AssumeRole{through} {problem}, so its holders can assume every "
+            "matching role that trusts their account, including roles created later. List the exact role ARNs in "
+            "Resource, "
+            'e.g. "arn:aws:iam::111122223333:role/partner-read-only".'
+        )
+    return messages
+
+
+def grants_full_admin(document: object) -> bool:
+    """Whether some Allow statement grants every action on every resource (what AdministratorAccess grants)."""
+    try:
+        statements = parse_policy(document, PolicyKind.IDENTITY)
+    except MalformedPolicyError:
+        return False
+    return any(_is_star_on_star(statement) for statement in statements)
+
+
+def _is_star_on_star(statement: Statement) -> bool:
+    if not statement.is_allow or statement.action_patterns is None or statement.resource_patterns is None:
+        return False
+    every_action = any(set(pattern) <= {"*", ":"} and "*" in pattern for pattern in statement.action_patterns)
+    every_resource = "*" in statement.resource_patterns
+    return every_action and every_resource
+
+
+def _wildcard_resource_problem(statement: Statement) -> str | None:
+    if statement.resource_patterns is not None:
+        wildcards = [pattern for pattern in statement.resource_patterns if _is_wildcard_role_pattern(pattern)]
+        if wildcards:
+            return "on " + ", ".join(f'"{pattern}"' for pattern in wildcards)
+        return None
+    excluded = statement.not_resource_patterns or ()
+    if any(_covers_every_role(pattern) for pattern in excluded):
+        return None
+    return "on every resource except " + ", ".join(f'"{pattern}"' for pattern in excluded) + " (through NotResource)"
+
+
+@lru_cache(maxsize=1024)
+def _is_wildcard_role_pattern(pattern: str) -> bool:
+    if "*" not in pattern and "?" not in pattern:
+        return False
+    segments = pattern.split(":", 5)
+    if len(segments) != 6:
+        return glob_patterns_intersect(pattern.lower(), _ROLE_ARN_GLOB)
+    return all(
+        glob_patterns_intersect(segment.lower(), template)
+        for segment, template in zip(segments, _ROLE_ARN_SEGMENTS, strict=True)
+    )
+
+
+@lru_cache(maxsize=1024)
+def _covers_every_role(pattern: str) -> bool:
+    only_star_matches_any_text = "".join(
+        ".*" if c == "*" else f"[^{_ANY_TEXT}]" if c == "?" else re.escape(c) for c in pattern
+    )
+    return re.fullmatch(only_star_matches_any_text, _GENERIC_ROLE_ARN, re.DOTALL) is not None
+
+
+def glob_patterns_intersect(first: str, second: str) -> bool:
+    """Whether some string matches both IAM globs ("*" any run of characters, "?" one character).
+
+    A search over pairs of positions (how far each pattern has been matched), iterative so long patterns cannot
+    exhaust the stack.
+    """
+    end = (len(first), len(second))
+    seen = {(0, 0)}
+    pending = [(0, 0)]
+    while pending:
+        i, j = pending.pop()
+        if (i, j) == end:
+            return True
+        first_star = i < len(first) and first[i] == "*"
+        second_star = j < len(second) and second[j] == "*"
+        successors = []
+        if first_star:
+            successors.append((i + 1, j))  # the star matches nothing more
+        if second_star:
+            successors.append((i, j + 1))
+        if i < len(first) and j < len(second):
+            if first_star and not second_star:
+                successors.append((i, j + 1))  # the star swallows the other pattern's next character
+            elif second_star and not first_star:
+                successors.append((i + 1, j))
+            elif not first_star and (first[i] == second[j] or "?" in (first[i], second[j])):
+                successors.append((i + 1, j + 1))
+        for successor in successors:
+            if successor not in seen:
+                seen.add(successor)
+                pending.append(successor)
+    return False

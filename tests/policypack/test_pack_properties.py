@@ -1,0 +1,187 @@
+"""Property-based: no document, however odd, crashes a policy; the suggested MFA fix always fixes."""
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+)
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.proxy import unknown_checking_proxy
+
+from iam_trust_policies.identity_analysis import grants_full_admin, wildcard_assume_role_messages
+from iam_trust_policies.policies import POLICIES
+from iam_trust_policies.trust_analysis import (
+    cross_account_principals,
+    external_id_violations,
+    mfa_violations,
+    open_trust_violations,
+)
+
+OWN = frozenset({"111111111111"})
+THIRD_PARTIES = frozenset({"222222222222"})
+MFA_KEYS = {"aws:multifactorauthpresent", "aws:multifactorauthage"}
+PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20,
+)
+
+accounts = st.sampled_from(["111111111111", "222222222222", "333333333333"])
+principal_names = st.one_of(
+    st.just("*"),
+    accounts,
+    accounts.map(lambda account: f"arn:aws:iam::{account}:root"),
+    accounts.map(lambda account: f"arn:aws-cn:iam::{account}:user/alice"),
+    accounts.map(lambda account: f"arn:aws:sts::{account}:assumed-role/r/s"),
+)
+principals = st.one_of(
+    st.just("*"),
+    st.fixed_dictionaries({"AWS": st.one_of(principal_names, st.lists(principal_names, min_size=1, max_size=3))}),
+    st.just({"Service": "ec2.amazonaws.com"}),
+    st.just({"Federated": "arn:aws:iam::222222222222:saml-provider/x"}),
+)
+actions = st.sampled_from(["sts:AssumeRole", "STS:assumerole", "sts:*", "*", "sts:Assume*", "sts:TagSession", "s3:*"])
+condition_keys = st.sampled_from(
+    [
+        "aws:MultiFactorAuthPresent",
+        "AWS:multifactorauthpresent",
+        "aws:MultiFactorAuthAge",
+        "sts:ExternalId",
+        "aws:PrincipalAccount",
+        "aws:PrincipalOrgID",
+    ]
+)
+operators = st.sampled_from(
+    [
+        "Bool",
+        "BoolIfExists",
+        "Null",
+        "StringEquals",
+        "StringNotEquals",
+        "StringLike",
+        "NumericLessThan",
+        "NumericLessThanIfExists",
+        "NumericNotEquals",
+        "ForAnyValue:StringEquals",
+        "ForAllValues:StringLike",
+        "DateGreaterThan",
+    ]
+)
+condition_values = st.one_of(
+    st.sampled_from(["true", "false", "True", "3600", "0", "x", "o-abc", "*"]),
+    st.booleans(),
+    st.integers(min_value=0, max_value=100000),
+)
+conditions = st.dictionaries(
+    operators,
+    st.dictionaries(condition_keys, st.one_of(condition_values, st.lists(condition_values, max_size=3)), max_size=2),
+    max_size=3,
+)
+
+
+@st.composite
+def statements(draw):
+    statement = {"Effect": draw(st.sampled_from(["Allow", "Allow", "Deny"]))}
+    if draw(st.booleans()):
+        statement["Sid"] = draw(st.text(alphabet="abcXYZ09", max_size=6))
+    statement["NotPrincipal" if draw(st.integers(0, 9)) == 0 else "Principal"] = draw(principals)
+    action = draw(st.one_of(actions, st.lists(actions, max_size=3)))
+    statement["NotAction" if draw(st.integers(0, 5)) == 0 else "Action"] = action
+    if draw(st.booleans()):
+        statement["Condition"] = draw(conditions)
+    return statement
+
+
+trust_documents = st.builds(
+    lambda body, as_object: {"Version": "2012-10-17", "Statement": body[0] if as_object and body else body},
+    st.lists(statements(), min_size=1, max_size=5),
+    st.booleans(),
+)
+
+
+def every_pure_check(document):
+    assert all(isinstance(violation.message, str) for violation in mfa_violations(document, OWN))
+    external_id_violations(document, OWN, THIRD_PARTIES)
+    open_trust_violations(document)
+    cross_account_principals(document, OWN)
+    wildcard_assume_role_messages(document)
+    grants_full_admin(document)
+
+
+OPTIONS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+CONFIG = {"thirdPartyAccountIds": list(THIRD_PARTIES), "exemptAccountIds": list(OWN)}
+
+
+def every_policy(resource_type, props):
+    """Run every policy's validate on one resource, stack policies on a one-resource stack; report nothing back."""
+    engine_props = unknown_checking_proxy(deserialize_properties(props))
+    for policy in POLICIES:
+        if isinstance(policy, ResourceValidationPolicy):
+            args = ResourceValidationArgs(resource_type, engine_props, "urn:x", "x", OPTIONS, None, CONFIG)
+        else:
+            resource = PolicyResource(resource_type, engine_props, "urn:x", "x", OPTIONS, None, None, [], {})
+            args = StackValidationArgs([resource], CONFIG)
+        policy.validate(args, lambda message, urn=None: None)
+
+
+@PROPERTY_SETTINGS
+@given(json_values)
+def test_arbitrary_json_never_crashes_the_analysis_and_malformed_is_one_violation(value):
+    every_pure_check(value)
+    every_pure_check(json.dumps(value))
+    if not isinstance(value, dict):
+        assert len(mfa_violations(value, OWN)) == 1
+
+
+@PROPERTY_SETTINGS
+@given(json_values, st.sampled_from(["aws:iam/role:Role", "aws-native:iam:Role", "aws:iam/policy:Policy"]))
+def test_arbitrary_json_never_crashes_a_policy(value, resource_type):
+    for props in (
+        {"assumeRolePolicy": value, "policy": value, "maxSessionDuration": value},
+        {"assumeRolePolicy": json.dumps(value), "policy": json.dumps(value), "inlinePolicies": [{"policy": value}]},
+        {"assumeRolePolicyDocument": value, "policyDocument": value, "name": value},
+    ):
+        every_policy(resource_type, props)
+
+
+@PROPERTY_SETTINGS
+@given(trust_documents)
+def test_policy_shaped_documents_never_crash_and_json_text_agrees_with_objects(document):
+    every_pure_check(document)
+    every_policy("aws:iam/role:Role", {"assumeRolePolicy": json.dumps(document), "maxSessionDuration": 43200})
+    assert mfa_violations(document, OWN) == mfa_violations(json.dumps(document), OWN)
+
+
+@PROPERTY_SETTINGS
+@given(trust_documents)
+def test_requiring_mfa_on_every_allow_statement_always_passes(document):
+    body = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
+    for statement in body:
+        if statement["Effect"] != "Allow":
+            continue
+        kept = {
+            operator: {key: value for key, value in keys.items() if key.lower() not in MFA_KEYS}
+            for operator, keys in statement.get("Condition", {}).items()
+        }
+        statement["Condition"] = {**kept, "Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    assert mfa_violations(document, OWN) == []
+
+
+@PROPERTY_SETTINGS
+@given(trust_documents)
+def test_every_reported_fix_clears_its_statement(document):
+    for violation in mfa_violations(document, OWN):
+        body = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
+        fixed_condition = json.loads(violation.message.rsplit("Condition to ", 1)[1].rstrip("."))
+        body[violation.statement_index]["Condition"] = fixed_condition
+        remaining = mfa_violations(document, OWN)
+        assert violation.statement_index not in {v.statement_index for v in remaining}
