@@ -49,6 +49,7 @@ class ProgramRun:
     outputs: dict[str, Any]
     error: str | None
     program_seconds: float
+    secret_keys: tuple[str, ...] = ()
 
     def of_type(self, resource_type: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == resource_type]
@@ -145,4 +146,5 @@ def run_program(
         outputs=result["outputs"],
         error=result["error"],
         program_seconds=result["program_seconds"],
+        secret_keys=tuple(spec["secret_keys"]),
     )

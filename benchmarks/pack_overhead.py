@@ -1,0 +1,229 @@
+"""How much the cross-account trust pack adds to a large preview, over gRPC, next to a pack that checks nothing.
+
+A synthetic 5,000-resource stack (a fifth of them `aws:iam/role:Role` with five-statement trust documents, the rest a
+mix of other AWS types, identity policies included) goes through both packs exactly as `pulumi preview --policy-pack`
+sends it (Remediate + Analyze per resource, one AnalyzeStack; see tests/support/policy_engine.py). Both packs run at
+the same time and take turns, several rounds, so machine noise hits both alike; the medians are compared.
+
+Goals: overhead at most 1.3x the no-op pack; pack start-up (spawn until its gRPC server accepts a connection) under
+0.5 s. This script reports PASS/MISS and always exits 0: it measures, it does not gate.
+
+Run from the repository root: `.venv/bin/python benchmarks/pack_overhead.py [--resources N] [--rounds N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+
+from support.policy_engine import (  # noqa: E402 - needs the path above
+    PolicyPackProcess,
+    PreviewResult,
+    StackPreview,
+    StackResourceSpec,
+    build_stack_preview,
+    launch_for_preview,
+)
+
+REAL_PACK = REPO_ROOT / "policypack"
+NOOP_PACK = REPO_ROOT / "benchmarks" / "noop_pack"
+PROJECT = "benchmark"
+STACK = "bench"
+OWN_ACCOUNT = "111111111111"
+PARTNER_ACCOUNTS = ("222222222222", "333333333333", "444444444444")
+OVERHEAD_GOAL = 1.3
+STARTUP_GOAL_SECONDS = 0.5
+
+
+def trust_document(index: int) -> str:
+    """Five statements in the shapes real trusts have; every tenth role lets a partner in without MFA."""
+    partner = PARTNER_ACCOUNTS[index % len(PARTNER_ACCOUNTS)]
+    mfa_condition = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    partner_condition = {} if index % 10 == 0 else mfa_condition
+    statements = [
+        {
+            "Sid": "PartnerAssumeRole",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{partner}:root"},
+            "Action": "sts:AssumeRole",
+            "Condition": {**partner_condition, "StringEquals": {"sts:RoleSessionName": "${aws:username}"}},
+        },
+        {
+            "Sid": "PartnerTagSession",
+            "Effect": "Allow",
+            "Principal": {"AWS": [f"arn:aws:iam::{partner}:user/alice", f"arn:aws:iam::{partner}:role/ops"]},
+            "Action": ["sts:TagSession", "sts:SetSourceIdentity"],
+        },
+        {
+            "Sid": "OwnAccountOperators",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{OWN_ACCOUNT}:role/operators"},
+            "Action": "sts:AssumeRole",
+        },
+        {
+            "Sid": "LambdaService",
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        },
+        {
+            "Sid": "DenyWithoutMfa",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+        },
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def identity_policy(index: int) -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+             "Resource": f"arn:aws:s3:::bucket-{index}/*"},
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{OWN_ACCOUNT}:role/app-{index}"},
+        ],
+    })
+
+
+def other_resource(index: int) -> tuple[str, dict[str, object]]:
+    # Every fifth resource is a role, so number the others consecutively to spread them evenly over five kinds.
+    ordinal = index - index // 5 - 1
+    kind = ordinal % 5
+    if kind == 0:
+        return "aws:s3/bucket:Bucket", {"bucket": f"bucket-{index}", "tags": {"team": "platform", "index": str(index)}}
+    if kind == 1:
+        return "aws:ec2/instance:Instance", {"ami": "ami-0123456789abcdef0", "instanceType": "t3.micro",
+                                             "tags": {"Name": f"web-{index}"}}
+    if kind == 2:
+        return "aws:lambda/function:Function", {"runtime": "python3.12", "handler": "index.handler",
+                                                "role": f"arn:aws:iam::{OWN_ACCOUNT}:role/app-{index}",
+                                                "memorySize": 256, "timeout": 30}
+    if kind == 3:
+        return "aws:iam/policy:Policy", {"name": f"policy-{index}", "policy": identity_policy(index)}
+    # Attached to the role registered last; one attachment in twenty is AdministratorAccess.
+    managed_policy = "AdministratorAccess" if (ordinal // 5) % 20 == 0 else "ReadOnlyAccess"
+    return "aws:iam/rolePolicyAttachment:RolePolicyAttachment", {
+        "role": f"role-{index // 5 * 5}", "policyArn": f"arn:aws:iam::aws:policy/{managed_policy}"}
+
+
+def synthetic_stack(resource_count: int) -> StackPreview:
+    specs = []
+    for index in range(resource_count):
+        if index % 5 == 0:
+            resource_type = "aws:iam/role:Role"
+            inputs: dict[str, object] = {"name": f"role-{index}", "path": "/", "maxSessionDuration": 3600,
+                                         "assumeRolePolicy": trust_document(index)}
+        else:
+            resource_type, inputs = other_resource(index)
+        name = f"{resource_type.rsplit(':', 1)[1].lower()}-{index}"
+        urn = f"urn:pulumi:{STACK}::{PROJECT}::{resource_type}::{name}"
+        specs.append(StackResourceSpec(type=resource_type, name=name, urn=urn, inputs=inputs, custom=True))
+    return build_stack_preview(
+        project=PROJECT,
+        stack=STACK,
+        config={"aws:region": "us-east-1", "aws:allowedAccountIds": [OWN_ACCOUNT]},
+        resources=specs,
+    )
+
+
+def timed_preview(pack: PolicyPackProcess, preview: StackPreview) -> tuple[float, PreviewResult]:
+    started = time.perf_counter()
+    result = pack.run_preview(preview)
+    return time.perf_counter() - started, result
+
+
+def phase_medians(results: list[PreviewResult]) -> str:
+    resources = statistics.median(r.resource_phase_seconds for r in results)
+    stack = statistics.median(r.stack_phase_seconds for r in results)
+    return f"Remediate+Analyze {resources:.3f} s, AnalyzeStack {stack:.3f} s"
+
+
+def measure_startups(preview: StackPreview, real_pack: Path, launches: int) -> dict[str, list[float]]:
+    startups: dict[str, list[float]] = {"real": [], "noop": []}
+    for _ in range(launches):
+        for label, pack_dir in (("noop", NOOP_PACK), ("real", real_pack)):
+            with launch_for_preview(pack_dir, preview) as pack:
+                assert pack.startup_seconds is not None
+                startups[label].append(pack.startup_seconds)
+    return startups
+
+
+def verdict(passed: bool) -> str:
+    return "PASS" if passed else "MISS"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--resources", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=3, help="timed previews per pack, interleaved")
+    parser.add_argument("--launches", type=int, default=5, help="start-ups measured per pack")
+    parser.add_argument("--pack", type=Path, default=REAL_PACK, help="the pack to measure (default: policypack/)")
+    options = parser.parse_args()
+
+    preview = synthetic_stack(options.resources)
+    type_counts = Counter(resource.type for resource in preview.resources)
+    print(f"stack: {options.resources} resources ({len(preview.resources)} analyzed incl. stack and provider); "
+          + ", ".join(f"{count} {resource_type}" for resource_type, count in type_counts.most_common()))
+
+    startups = measure_startups(preview, options.pack, options.launches)
+
+    timings: dict[str, list[float]] = {"real": [], "noop": []}
+    results: dict[str, list[PreviewResult]] = {"real": [], "noop": []}
+    with launch_for_preview(options.pack, preview) as real, launch_for_preview(NOOP_PACK, preview) as noop:
+        packs = {"real": real, "noop": noop}
+        for pack in packs.values():
+            pack.configure_like_engine(None)
+            timed_preview(pack, preview)  # warm-up: imports, caches, gRPC connection
+        for round_index in range(options.rounds):
+            order = ("real", "noop") if round_index % 2 == 0 else ("noop", "real")
+            for label in order:
+                seconds, result = timed_preview(packs[label], preview)
+                timings[label].append(seconds)
+                results[label].append(result)
+        real_errors = real.logged_errors()
+
+    real_median = statistics.median(timings["real"])
+    noop_median = statistics.median(timings["noop"])
+    # Each round's two previews ran back to back, so their ratio cancels most of the machine's drift between rounds.
+    paired_ratios = [real / noop for real, noop in zip(timings["real"], timings["noop"], strict=True)]
+    ratio = statistics.median(paired_ratios)
+    real_startup = statistics.median(startups["real"])
+    noop_startup = statistics.median(startups["noop"])
+    diagnostics = Counter(
+        (d.policy_name, d.enforcement_level) for d in results["real"][-1].all_diagnostics()
+    )
+
+    print(f"rounds: {options.rounds} per pack, interleaved; medians below")
+    print(f"no-op pack preview:  {noop_median:.3f} s  (all: {', '.join(f'{t:.3f}' for t in timings['noop'])})")
+    print(f"real pack preview:   {real_median:.3f} s  (all: {', '.join(f'{t:.3f}' for t in timings['real'])})")
+    print(f"phases, no-op pack:  {phase_medians(results['noop'])}")
+    print(f"phases, real pack:   {phase_medians(results['real'])}")
+    print(f"per resource:        real {real_median / len(preview.resources) * 1e6:.0f} us, "
+          f"no-op {noop_median / len(preview.resources) * 1e6:.0f} us")
+    print(f"overhead ratio:      {ratio:.2f}x median of per-round ratios "
+          f"({', '.join(f'{r:.2f}' for r in paired_ratios)}; ratio of medians {real_median / noop_median:.2f}x; "
+          f"goal <= {OVERHEAD_GOAL}x)  {verdict(ratio <= OVERHEAD_GOAL)}")
+    print(f"start-up, real pack: {real_startup:.3f} s median of {options.launches} "
+          f"(min {min(startups['real']):.3f}, max {max(startups['real']):.3f}; goal < {STARTUP_GOAL_SECONDS} s)  "
+          f"{verdict(real_startup < STARTUP_GOAL_SECONDS)}")
+    print(f"start-up, no-op pack: {noop_startup:.3f} s median (the SDK and interpreter alone)")
+    print("real pack findings: " + (", ".join(f"{count} {name} ({level})"
+                                             for (name, level), count in sorted(diagnostics.items())) or "none"))
+    if real_errors:
+        print(f"real pack logged {len(real_errors)} error line(s), first: {real_errors[0]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

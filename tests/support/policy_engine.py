@@ -1,0 +1,943 @@
+"""Drives a Pulumi policy pack over gRPC exactly as the Pulumi engine does, without the Pulumi CLI.
+
+The engine (pulumi/pulumi `sdk/go/common/resource/plugin/analyzer_plugin.go`, `pkg/resource/deploy/step_generator.go`,
+`pkg/resource/analyzer/config.go`) launches a Python pack through the `pulumi-analyzer-policy-python` shim as
+`python -u -m pulumi.policy <engineAddr> .` with cwd = the pack directory and PULUMI_PROJECT, PULUMI_STACK,
+PULUMI_DRY_RUN, PULUMI_ORGANIZATION and PULUMI_CONFIG (a JSON object of namespaced key -> string) in the environment.
+`<engineAddr>` is the address of the engine's own gRPC server (`pulumirpc.Engine`: Log, GetRootResource, ...), which
+plugins may call back into. The pack prints its port as the first stdout line. The engine then calls, in order:
+
+- `Handshake` (a Python pack leaves it unimplemented; the engine tolerates UNIMPLEMENTED), then `ConfigureStack`
+  (stack, project, organization, dry_run, config as key -> string, secret keys, tags);
+- `GetAnalyzerInfo`; it fills in schema defaults, applies the pack's initial config and `--policy-pack-config`,
+  validates every policy's config against its JSON schema itself and refuses to run if any is invalid (the pack never
+  sees invalid config), then `Configure` with the reconciled config of every policy;
+- for every registered resource (the root stack, default providers, components and custom resources, in
+  registration order): `Remediate`, then `Analyze`, with the checked inputs and the resource's provider (its inputs as
+  the provider's CheckConfig returned them: every config value a string, lists and objects JSON-encoded);
+- once, at the end: `AnalyzeStack` with every resource's outputs (during preview, outputs the provider cannot know
+  yet, such as `id` and `arn`, are unknown).
+
+Property values use the engine's encodings: unknowns are a sentinel string, secrets a signature-keyed object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent import futures
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import grpc
+import jsonschema
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
+
+from support.program_runner import SECRET_SIGNATURE, SECRET_SIGNATURE_KEY, UNKNOWN, ProgramRun, provider_inputs
+
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+ENFORCEMENT_LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+_ENFORCEMENT_LEVEL_TO_PROTO = {
+    "advisory": analyzer_pb2.ADVISORY,
+    "mandatory": analyzer_pb2.MANDATORY,
+    "remediate": analyzer_pb2.REMEDIATE,
+    "disabled": analyzer_pb2.DISABLED,
+}
+_PROTO_TO_ENFORCEMENT_LEVEL = {number: name for name, number in _ENFORCEMENT_LEVEL_TO_PROTO.items()}
+_PROTO_TO_POLICY_TYPE = {
+    analyzer_pb2.POLICY_TYPE_RESOURCE: "resource",
+    analyzer_pb2.POLICY_TYPE_STACK: "stack",
+}
+_LOG_SEVERITY_NAMES = {
+    engine_pb2.DEBUG: "debug",
+    engine_pb2.INFO: "info",
+    engine_pb2.WARNING: "warning",
+    engine_pb2.ERROR: "error",
+}
+# What the Python SDK writes to stderr when a pack logs an error without an engine connection, and what gRPC writes
+# when a policy raises.
+_STDERR_ERROR_MARKERS = ("error:", "Traceback (most recent call last)", "Exception calling application")
+# Outputs every AWS resource computes on create; during a preview the provider returns them as unknown.
+_PREVIEW_COMPUTED_OUTPUTS = ("id", "arn")
+_GRPC_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024)]
+
+
+def unknown() -> str:
+    """A value the engine does not know yet (a preview of a resource whose input depends on another's output)."""
+    return UNKNOWN
+
+
+def secret(value: object) -> dict[str, object]:
+    """A secret value, as the engine marshals it to plugins that accept secrets."""
+    return {SECRET_SIGNATURE_KEY: SECRET_SIGNATURE, "value": value}
+
+
+def engine_config_value(value: object) -> str:
+    """A config value as the engine holds and passes it: strings as they are, anything else JSON-encoded."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _strip_internal_keys(properties: Mapping[str, object]) -> dict[str, object]:
+    # The engine marshals analyzer properties with SkipInternalKeys (keys starting "__", e.g. "__defaults").
+    return {key: value for key, value in properties.items() if not key.startswith("__")}
+
+
+def to_struct(properties: Mapping[str, object]) -> struct_pb2.Struct:
+    """Properties (already in the engine's encodings, see `unknown` and `secret`) as a `google.protobuf.Struct`."""
+    struct = struct_pb2.Struct()
+    struct.update(_strip_internal_keys(properties))
+    return struct
+
+
+def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
+    return json_format.MessageToDict(struct)
+
+
+def make_urn(stack: str, project: str, qualified_type: str, name: str) -> str:
+    return f"urn:pulumi:{stack}::{project}::{qualified_type}::{name}"
+
+
+def package_of(resource_type: str) -> str:
+    """`aws:iam/role:Role` -> `aws`; `pulumi:providers:aws` -> `pulumi`."""
+    return resource_type.split(":", 1)[0]
+
+
+def default_provider_name(version: str | None) -> str:
+    # The engine names default providers after the requested plugin version: `default_7_51_1`.
+    return "default" if not version else "default_" + re.sub(r"[.\-+]", "_", version)
+
+
+def installed_version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+@dataclass(frozen=True)
+class ProviderReference:
+    """The `AnalyzerProviderResource` sent with a resource: its provider's type, name, URN and (checked) inputs."""
+
+    type: str
+    name: str
+    urn: str
+    properties: Mapping[str, object]
+
+    def to_proto(self) -> analyzer_pb2.AnalyzerProviderResource:
+        return analyzer_pb2.AnalyzerProviderResource(
+            type=self.type, name=self.name, urn=self.urn, properties=to_struct(self.properties)
+        )
+
+
+@dataclass(frozen=True)
+class AnalyzedResource:
+    """One resource as the engine describes it to an analyzer."""
+
+    type: str
+    name: str
+    urn: str
+    properties: Mapping[str, object]
+    provider: ProviderReference | None = None
+    parent: str | None = None
+    dependencies: tuple[str, ...] = ()
+    property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    protect: bool = False
+
+    def options_proto(self) -> analyzer_pb2.AnalyzerResourceOptions:
+        return analyzer_pb2.AnalyzerResourceOptions(
+            protect=self.protect,
+            parent=self.parent or "",
+            customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(),
+        )
+
+    def to_analyze_request(self) -> analyzer_pb2.AnalyzeRequest:
+        request = analyzer_pb2.AnalyzeRequest(
+            type=self.type,
+            name=self.name,
+            urn=self.urn,
+            properties=to_struct(self.properties),
+            options=self.options_proto(),
+        )
+        if self.provider is not None:
+            request.provider.CopyFrom(self.provider.to_proto())
+        return request
+
+    def to_stack_resource(self) -> analyzer_pb2.AnalyzerResource:
+        message = analyzer_pb2.AnalyzerResource(
+            type=self.type,
+            name=self.name,
+            urn=self.urn,
+            properties=to_struct(self.properties),
+            options=self.options_proto(),
+            parent=self.parent or "",
+            dependencies=list(self.dependencies),
+        )
+        for key, urns in self.property_dependencies.items():
+            if urns:
+                message.propertyDependencies[key].urns.extend(urns)
+        if self.provider is not None:
+            message.provider.CopyFrom(self.provider.to_proto())
+        return message
+
+
+@dataclass(frozen=True)
+class PolicyDiagnostic:
+    policy_name: str
+    policy_pack_name: str
+    enforcement_level: str
+    message: str
+    urn: str
+    description: str
+
+    @classmethod
+    def from_proto(cls, diagnostic: analyzer_pb2.AnalyzeDiagnostic) -> PolicyDiagnostic:
+        return cls(
+            policy_name=diagnostic.policyName,
+            policy_pack_name=diagnostic.policyPackName,
+            enforcement_level=_PROTO_TO_ENFORCEMENT_LEVEL[diagnostic.enforcementLevel],
+            message=diagnostic.message,
+            urn=diagnostic.urn,
+            description=diagnostic.description,
+        )
+
+
+@dataclass(frozen=True)
+class AnalyzeResult:
+    diagnostics: tuple[PolicyDiagnostic, ...]
+    not_applicable: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def from_proto(cls, response: analyzer_pb2.AnalyzeResponse) -> AnalyzeResult:
+        return cls(
+            diagnostics=tuple(PolicyDiagnostic.from_proto(d) for d in response.diagnostics),
+            not_applicable=tuple((n.policy_name, n.reason) for n in response.not_applicable),
+        )
+
+    def by_policy(self, policy_name: str) -> list[PolicyDiagnostic]:
+        return [d for d in self.diagnostics if d.policy_name == policy_name]
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    name: str
+    description: str
+    enforcement_level: str
+    policy_type: str
+    config_schema_properties: Mapping[str, Any]
+    config_schema_required: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AnalyzerInfo:
+    name: str
+    version: str
+    supports_config: bool
+    policies: Mapping[str, PolicyInfo]
+    initial_config: Mapping[str, PolicyConfig]
+
+    @classmethod
+    def from_proto(cls, info: analyzer_pb2.AnalyzerInfo) -> AnalyzerInfo:
+        policies = {
+            p.name: PolicyInfo(
+                name=p.name,
+                description=p.description,
+                enforcement_level=_PROTO_TO_ENFORCEMENT_LEVEL[p.enforcementLevel],
+                policy_type=_PROTO_TO_POLICY_TYPE.get(p.policy_type, "unknown"),
+                config_schema_properties=from_struct(p.configSchema.properties),
+                config_schema_required=tuple(p.configSchema.required),
+            )
+            for p in info.policies
+        }
+        initial_config = {
+            name: PolicyConfig(_PROTO_TO_ENFORCEMENT_LEVEL[c.enforcementLevel], from_struct(c.properties))
+            for name, c in info.initialConfig.items()
+        }
+        return cls(info.name, info.version, info.supportsConfig, policies, initial_config)
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    enforcement_level: str
+    properties: Mapping[str, Any]
+
+
+class PolicyConfigError(ValueError):
+    """The engine refused the policy pack config before running anything (`pulumi preview` exits with these)."""
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        super().__init__("validating policy config: " + "; ".join(errors))
+        self.errors = tuple(errors)
+
+
+class PolicyPackError(RuntimeError):
+    """The pack failed to start or an RPC to it failed; carries what the engine would show (status and stderr)."""
+
+
+def parse_policy_pack_config(document: Mapping[str, Any]) -> dict[str, PolicyConfig | None]:
+    """A `--policy-pack-config` file's content, split as the engine splits it (enforcementLevel vs properties).
+
+    A value is either an enforcement level string or an object that may hold `enforcementLevel`. Policies whose
+    entry is empty are dropped, like the engine does; `None` as the level means "keep the policy's own level".
+    """
+    parsed: dict[str, PolicyConfig | None] = {}
+    for policy_name, value in document.items():
+        if isinstance(value, str):
+            if value not in ENFORCEMENT_LEVELS:
+                raise PolicyConfigError([f"parsing enforcement level for {policy_name!r}: {value!r} is not valid"])
+            parsed[policy_name] = PolicyConfig(value, {})
+            continue
+        if not isinstance(value, Mapping):
+            raise PolicyConfigError([f"parsing {policy_name!r}: {value!r} is not a valid value"])
+        properties = dict(value)
+        level = properties.pop("enforcementLevel", "")
+        if level and level not in ENFORCEMENT_LEVELS:
+            raise PolicyConfigError([f"parsing enforcement level for {policy_name!r}: {level!r} is not valid"])
+        if level or properties:
+            parsed[policy_name] = PolicyConfig(level, properties)
+    return parsed
+
+
+def reconcile_policy_config(
+    info: AnalyzerInfo, document: Mapping[str, Any] | None
+) -> dict[str, PolicyConfig]:
+    """What the engine passes to `Configure`: schema defaults, then the pack's initial config, then the file's
+    config, for every policy; each policy's properties validated against its config schema. Raises
+    `PolicyConfigError` with the engine's per-policy messages when any is invalid."""
+    result: dict[str, PolicyConfig] = {}
+    for policy in info.policies.values():
+        defaults = {
+            key: schema["default"]
+            for key, schema in policy.config_schema_properties.items()
+            if isinstance(schema, Mapping) and "default" in schema
+        }
+        result[policy.name] = PolicyConfig(policy.enforcement_level, defaults)
+
+    def apply(overrides: Mapping[str, PolicyConfig | None]) -> None:
+        everything = overrides.get("all")
+        if everything is not None and everything.enforcement_level:
+            for name, current in result.items():
+                result[name] = PolicyConfig(everything.enforcement_level, current.properties)
+        for name, given in overrides.items():
+            if given is None:
+                continue
+            current = result.get(name, PolicyConfig("", {}))
+            result[name] = PolicyConfig(
+                given.enforcement_level or current.enforcement_level, {**current.properties, **given.properties}
+            )
+
+    apply(dict(info.initial_config))
+    if document:
+        apply(parse_policy_pack_config(document))
+
+    errors: list[str] = []
+    for policy in info.policies.values():
+        schema: dict[str, Any] = {"type": "object"}
+        if policy.config_schema_properties:
+            schema["properties"] = dict(policy.config_schema_properties)
+        if policy.config_schema_required:
+            schema["required"] = list(policy.config_schema_required)
+        validator = jsonschema.Draft7Validator(schema)
+        properties = dict(result[policy.name].properties)
+        for error in sorted(validator.iter_errors(properties), key=lambda e: list(e.absolute_path)):
+            location = ".".join(str(part) for part in error.absolute_path) or "(root)"
+            errors.append(f"{policy.name}: {location}: {error.message}")
+    if errors:
+        raise PolicyConfigError(errors)
+    return {name: config for name, config in result.items() if name != "all"}
+
+
+@dataclass(frozen=True)
+class EngineLogEntry:
+    severity: str
+    message: str
+    urn: str
+
+
+class _EngineServicer(engine_pb2_grpc.EngineServicer):
+    """The engine's host server, which plugins may call back into; records what they log."""
+
+    def __init__(self, root_urn: str) -> None:
+        self.log_entries: list[EngineLogEntry] = []
+        self._root_urn = root_urn
+        self._lock = threading.Lock()
+
+    def Log(self, request: engine_pb2.LogRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
+        with self._lock:
+            self.log_entries.append(
+                EngineLogEntry(_LOG_SEVERITY_NAMES.get(request.severity, str(request.severity)), request.message,
+                               request.urn)
+            )
+        return empty_pb2.Empty()
+
+    def GetRootResource(
+        self, request: engine_pb2.GetRootResourceRequest, context: grpc.ServicerContext
+    ) -> engine_pb2.GetRootResourceResponse:
+        return engine_pb2.GetRootResourceResponse(urn=self._root_urn)
+
+    def SetRootResource(
+        self, request: engine_pb2.SetRootResourceRequest, context: grpc.ServicerContext
+    ) -> engine_pb2.SetRootResourceResponse:
+        self._root_urn = request.urn
+        return engine_pb2.SetRootResourceResponse()
+
+    def RequirePulumiVersion(
+        self, request: engine_pb2.RequirePulumiVersionRequest, context: grpc.ServicerContext
+    ) -> engine_pb2.RequirePulumiVersionResponse:
+        return engine_pb2.RequirePulumiVersionResponse()
+
+    def StartDebugging(
+        self, request: engine_pb2.StartDebuggingRequest, context: grpc.ServicerContext
+    ) -> empty_pb2.Empty:
+        return empty_pb2.Empty()
+
+
+class _StreamReader(threading.Thread):
+    """Drains a pipe into lines so the child never blocks on a full pipe; the first line is also queued."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(daemon=True)
+        self._stream = stream
+        self.lines: list[str] = []
+        self.first_line: queue.Queue[str | None] = queue.Queue(maxsize=1)
+
+    def run(self) -> None:
+        first = True
+        for raw in iter(self._stream.readline, b""):
+            line = raw.decode(errors="replace").rstrip("\n")
+            if first:
+                self.first_line.put(line)
+                first = False
+            else:
+                self.lines.append(line)
+        if first:
+            self.first_line.put(None)
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass(frozen=True)
+class StackPreview:
+    """Everything the engine sends a pack for one `pulumi preview`/`up` of a stack."""
+
+    project: str
+    stack: str
+    dry_run: bool
+    config: Mapping[str, str]
+    secret_config_keys: tuple[str, ...]
+    resources: tuple[AnalyzedResource, ...]
+    stack_resources: tuple[AnalyzedResource, ...]
+
+    def with_resource_properties(self, urn: str, properties: Mapping[str, object]) -> StackPreview:
+        """The same run with one resource's inputs replaced; its outputs follow (computed outputs are kept)."""
+        if not any(resource.urn == urn for resource in self.resources):
+            raise KeyError(urn)
+        old_inputs = self.resource(urn).properties
+
+        def replaced(resource: AnalyzedResource, new_properties: Mapping[str, object]) -> AnalyzedResource:
+            return AnalyzedResource(
+                resource.type, resource.name, resource.urn, dict(new_properties), resource.provider,
+                resource.parent, resource.dependencies, resource.property_dependencies, resource.protect,
+            )
+
+        resources = tuple(replaced(r, properties) if r.urn == urn else r for r in self.resources)
+        stack_resources = tuple(
+            replaced(r, {**{k: v for k, v in r.properties.items() if k not in old_inputs}, **properties})
+            if r.urn == urn else r
+            for r in self.stack_resources
+        )
+        return StackPreview(self.project, self.stack, self.dry_run, self.config, self.secret_config_keys,
+                            resources, stack_resources)
+
+    def resource(self, urn: str) -> AnalyzedResource:
+        for resource in self.resources:
+            if resource.urn == urn:
+                return resource
+        raise KeyError(urn)
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    resource_diagnostics: Mapping[str, tuple[PolicyDiagnostic, ...]]
+    stack_diagnostics: tuple[PolicyDiagnostic, ...]
+    resource_phase_seconds: float
+    stack_phase_seconds: float
+
+    def all_diagnostics(self) -> list[PolicyDiagnostic]:
+        found = [d for diagnostics in self.resource_diagnostics.values() for d in diagnostics]
+        return found + list(self.stack_diagnostics)
+
+    def mandatory(self) -> list[PolicyDiagnostic]:
+        """The violations that make `pulumi preview` fail (remediate is reported as mandatory)."""
+        return [d for d in self.all_diagnostics() if d.enforcement_level in ("mandatory", "remediate")]
+
+
+class PolicyPackProcess:
+    """A policy pack running as the engine runs it. Use as a context manager; the process is always killed."""
+
+    def __init__(
+        self,
+        pack_dir: str | os.PathLike[str],
+        *,
+        project: str,
+        stack: str,
+        dry_run: bool = True,
+        config: Mapping[str, str] | None = None,
+        secret_config_keys: Iterable[str] = (),
+        organization: str = "organization",
+        tags: Mapping[str, str] | None = None,
+        python: str = sys.executable,
+        startup_timeout: float = 30.0,
+        rpc_timeout: float = 60.0,
+    ) -> None:
+        self.pack_dir = Path(pack_dir).resolve()
+        self.project = project
+        self.stack = stack
+        self.dry_run = dry_run
+        self.config = dict(config or {})
+        self.secret_config_keys = tuple(secret_config_keys)
+        self.organization = organization
+        self.tags = dict(tags or {})
+        self.python = python
+        self.startup_timeout = startup_timeout
+        self.rpc_timeout = rpc_timeout
+        self.startup_seconds: float | None = None
+        self.handshake_supported: bool | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._engine_server: grpc.Server | None = None
+        self._engine = _EngineServicer(make_urn(stack, project, ROOT_STACK_TYPE, f"{project}-{stack}"))
+        self._channel: grpc.Channel | None = None
+        self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+        self._stdout: _StreamReader | None = None
+        self._stderr: _StreamReader | None = None
+        self._info: AnalyzerInfo | None = None
+
+    # Lifecycle -------------------------------------------------------------------------------------------------
+
+    def __enter__(self) -> PolicyPackProcess:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        # A pack must not inherit the test session's own Pulumi settings (e.g. mocks' stack), only the engine's.
+        for key in [k for k in env if k.startswith("PULUMI_")]:
+            del env[key]
+        env.update(
+            PULUMI_PROJECT=self.project,
+            PULUMI_STACK=self.stack,
+            PULUMI_DRY_RUN="true" if self.dry_run else "false",
+            PULUMI_ORGANIZATION=self.organization,
+        )
+        if self.config:
+            env["PULUMI_CONFIG"] = json.dumps(self.config)
+        return env
+
+    def start(self) -> None:
+        self._engine_server = grpc.server(futures.ThreadPoolExecutor(max_workers=2), options=_GRPC_OPTIONS)
+        engine_pb2_grpc.add_EngineServicer_to_server(self._engine, self._engine_server)
+        engine_port = self._engine_server.add_insecure_port("127.0.0.1:0")
+        self._engine_server.start()
+        engine_address = f"127.0.0.1:{engine_port}"
+
+        started = time.perf_counter()
+        self._process = subprocess.Popen(
+            [self.python, "-u", "-m", "pulumi.policy", engine_address, "."],
+            cwd=self.pack_dir,
+            env=self.environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self._stdout = _StreamReader(self._process.stdout)
+        self._stderr = _StreamReader(self._process.stderr)
+        self._stdout.start()
+        self._stderr.start()
+        port = self._read_port()
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=_GRPC_OPTIONS)
+        try:
+            grpc.channel_ready_future(self._channel).result(timeout=self.startup_timeout)
+        except grpc.FutureTimeoutError as error:
+            raise PolicyPackError(f"policy pack in {self.pack_dir} printed port {port} but never accepted a "
+                                  f"connection\n{self._stderr_report()}") from error
+        self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        self.startup_seconds = time.perf_counter() - started
+
+        self._handshake(engine_address)
+        self._call(
+            "ConfigureStack",
+            analyzer_pb2.AnalyzerStackConfigureRequest(
+                stack=self.stack,
+                project=self.project,
+                organization=self.organization,
+                dry_run=self.dry_run,
+                config=self.config,
+                config_secret_keys=list(self.secret_config_keys),
+                tags=self.tags,
+            ),
+        )
+
+    def _read_port(self) -> int:
+        assert self._stdout is not None and self._process is not None
+        try:
+            first_line = self._stdout.first_line.get(timeout=self.startup_timeout)
+        except queue.Empty:
+            raise PolicyPackError(
+                f"policy pack in {self.pack_dir} printed no port within {self.startup_timeout:.0f}s\n"
+                f"{self._stderr_report()}"
+            ) from None
+        if first_line is None:
+            exit_code = self._process.wait(timeout=self.startup_timeout)
+            raise PolicyPackError(
+                f"policy pack in {self.pack_dir} exited with code {exit_code} before printing its port\n"
+                f"{self._stderr_report()}"
+            )
+        try:
+            return int(first_line.strip())
+        except ValueError:
+            raise PolicyPackError(
+                f"policy pack in {self.pack_dir} printed {first_line!r} instead of its port as the first stdout "
+                f"line (the engine would fail the same way)\n{self._stderr_report()}"
+            ) from None
+
+    def _handshake(self, engine_address: str) -> None:
+        assert self._stub is not None
+        request = analyzer_pb2.AnalyzerHandshakeRequest(
+            engine_address=engine_address,
+            root_directory=str(self.pack_dir),
+            program_directory=str(self.pack_dir),
+        )
+        try:
+            self._stub.Handshake(request, timeout=self.rpc_timeout)
+            self.handshake_supported = True
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise self._rpc_failure("Handshake", error) from error
+            self.handshake_supported = False
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        if self._process is not None:
+            if self._process.poll() is None:
+                self._process.kill()
+            self._process.wait(timeout=30)
+            for stream in (self._process.stdout, self._process.stderr):
+                if stream is not None:
+                    stream.close()
+        for reader in (self._stdout, self._stderr):
+            if reader is not None:
+                reader.join(timeout=5)
+        if self._engine_server is not None:
+            self._engine_server.stop(grace=None)
+            self._engine_server = None
+
+    # What the pack said outside the protocol ---------------------------------------------------------------------
+
+    @property
+    def engine_log(self) -> list[EngineLogEntry]:
+        return list(self._engine.log_entries)
+
+    @property
+    def stderr(self) -> str:
+        return self._stderr.text() if self._stderr else ""
+
+    @property
+    def extra_stdout(self) -> str:
+        """Anything the pack printed to stdout after its port (a pack should print nothing)."""
+        return self._stdout.text() if self._stdout else ""
+
+    def logged_errors(self) -> list[str]:
+        """Errors the pack logged: engine Log calls at error severity and error lines or tracebacks on stderr."""
+        errors = [entry.message for entry in self.engine_log if entry.severity == "error"]
+        errors.extend(
+            line for line in self.stderr.splitlines() if any(line.lstrip().startswith(m) for m in _STDERR_ERROR_MARKERS)
+        )
+        return errors
+
+    def _stderr_report(self) -> str:
+        # The reader thread may still be draining; give it a moment when the process is gone.
+        if self._process is not None and self._process.poll() is not None and self._stderr is not None:
+            self._stderr.join(timeout=5)
+        text = self.stderr.strip()
+        return f"pack stderr:\n{text}" if text else "pack stderr: (empty)"
+
+    # RPCs ------------------------------------------------------------------------------------------------------
+
+    def _rpc_failure(self, method: str, error: grpc.RpcError) -> PolicyPackError:
+        return PolicyPackError(
+            f"{method} failed with {error.code().name}: {error.details()}\n{self._stderr_report()}"
+        )
+
+    def _call(self, method: str, request: Any) -> Any:
+        if self._stub is None:
+            raise PolicyPackError("the policy pack is not running")
+        try:
+            return getattr(self._stub, method)(request, timeout=self.rpc_timeout)
+        except grpc.RpcError as error:
+            raise self._rpc_failure(method, error) from error
+
+    def plugin_version(self) -> str:
+        return self._call("GetPluginInfo", empty_pb2.Empty()).version
+
+    def analyzer_info(self) -> AnalyzerInfo:
+        if self._info is None:
+            self._info = AnalyzerInfo.from_proto(self._call("GetAnalyzerInfo", empty_pb2.Empty()))
+        return self._info
+
+    def configure(self, policy_config: Mapping[str, PolicyConfig]) -> None:
+        """`Configure` exactly as given, without the engine's validation (to see how the pack copes)."""
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for name, config in policy_config.items():
+            entry = request.policyConfig[name]
+            entry.enforcementLevel = _ENFORCEMENT_LEVEL_TO_PROTO[config.enforcement_level]
+            entry.properties.update(dict(config.properties))
+        self._call("Configure", request)
+
+    def configure_like_engine(self, document: Mapping[str, Any] | None = None) -> dict[str, PolicyConfig]:
+        """What `pulumi preview --policy-pack <pack> [--policy-pack-config <file>]` does before analysing: reconcile
+        defaults, initial config and the file's config, validate (raising `PolicyConfigError`), `Configure`."""
+        reconciled = reconcile_policy_config(self.analyzer_info(), document)
+        if reconciled:
+            self.configure(reconciled)
+        return reconciled
+
+    def configure_from_file(self, path: str | os.PathLike[str]) -> dict[str, PolicyConfig]:
+        text = Path(path).read_text()
+        return self.configure_like_engine(json.loads(text) if text.strip() else None)
+
+    def remediate(self, resource: AnalyzedResource) -> analyzer_pb2.RemediateResponse:
+        return self._call("Remediate", resource.to_analyze_request())
+
+    def analyze(self, resource: AnalyzedResource) -> AnalyzeResult:
+        return AnalyzeResult.from_proto(self._call("Analyze", resource.to_analyze_request()))
+
+    def analyze_stack(self, resources: Iterable[AnalyzedResource]) -> AnalyzeResult:
+        request = analyzer_pb2.AnalyzeStackRequest(resources=[r.to_stack_resource() for r in resources])
+        return AnalyzeResult.from_proto(self._call("AnalyzeStack", request))
+
+    def run_preview(self, preview: StackPreview) -> PreviewResult:
+        """Every resource through Remediate then Analyze in registration order, then one AnalyzeStack."""
+        per_resource: dict[str, tuple[PolicyDiagnostic, ...]] = {}
+        started = time.perf_counter()
+        for resource in preview.resources:
+            self.remediate(resource)
+            per_resource[resource.urn] = self.analyze(resource).diagnostics
+        resources_done = time.perf_counter()
+        stack = self.analyze_stack(preview.stack_resources)
+        return PreviewResult(per_resource, stack.diagnostics, resources_done - started,
+                             time.perf_counter() - resources_done)
+
+
+def launch_for_preview(
+    pack_dir: str | os.PathLike[str], preview: StackPreview, **options: Any
+) -> PolicyPackProcess:
+    """A pack process set up with the preview's project, stack, dry-run flag and config (not yet started)."""
+    return PolicyPackProcess(
+        pack_dir,
+        project=preview.project,
+        stack=preview.stack,
+        dry_run=preview.dry_run,
+        config=preview.config,
+        secret_config_keys=preview.secret_config_keys,
+        **options,
+    )
+
+
+# Building what the engine would send for a stack ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StackResourceSpec:
+    """A registered resource, independent of how it was recorded (program run under mocks, synthetic stack)."""
+
+    type: str
+    name: str
+    urn: str
+    inputs: Mapping[str, object]
+    custom: bool
+    parent_urn: str | None = None
+    outputs: Mapping[str, object] | None = None
+
+
+def provider_reference(
+    stack: str, project: str, package: str, properties: Mapping[str, object], version: str | None
+) -> ProviderReference:
+    """A default provider as the engine registers it; `properties` are its inputs as CheckConfig returned them."""
+    name = default_provider_name(version)
+    checked = dict(properties)
+    if version:
+        checked["version"] = version
+    return ProviderReference(
+        type=f"pulumi:providers:{package}",
+        name=name,
+        urn=make_urn(stack, project, f"pulumi:providers:{package}", name),
+        properties=checked,
+    )
+
+
+def package_config(config: Mapping[str, object], package: str) -> dict[str, object]:
+    """The engine's `GetPackageConfig`: the stack's `<package>:*` config with the prefix removed."""
+    prefix = package + ":"
+    return {key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)}
+
+
+def encode_provider_properties(
+    package: str, properties: Mapping[str, object], secret_config_keys: Iterable[str] = ()
+) -> dict[str, object]:
+    """Provider inputs as the analyzer receives them: strings, lists and objects JSON-encoded (the bridge's
+    CheckConfig re-encodes them so), config keys marked secret wrapped as secrets."""
+    secret_names = {key.partition(":")[2] for key in secret_config_keys if key.partition(":")[0] == package}
+    encoded: dict[str, object] = {}
+    for key, value in properties.items():
+        text = engine_config_value(value)
+        encoded[key] = secret(text) if key in secret_names else text
+    return encoded
+
+
+def _preview_outputs(spec: StackResourceSpec, dry_run: bool) -> dict[str, object]:
+    if spec.outputs is not None:
+        return dict(spec.outputs)
+    if spec.custom and dry_run:
+        return {**{key: unknown() for key in _PREVIEW_COMPUTED_OUTPUTS}, **spec.inputs}
+    return dict(spec.inputs)
+
+
+def build_stack_preview(
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, object],
+    resources: Sequence[StackResourceSpec],
+    dry_run: bool = True,
+    secret_config_keys: Iterable[str] = (),
+    provider_properties: Mapping[str, Mapping[str, object]] | None = None,
+    stack_outputs: Mapping[str, object] | None = None,
+) -> StackPreview:
+    """What the engine sends for a run of a program that registered `resources` in that order.
+
+    `provider_properties` maps a package to its default provider's inputs; packages not listed get the stack's
+    package config, as the engine builds default providers. Every custom resource uses its package's default provider,
+    registered just before the first resource that needs it. Without recorded outputs, a custom resource's outputs
+    are its inputs, plus unknown `id` and `arn` during a preview.
+    """
+    engine_config = {key: engine_config_value(value) for key, value in config.items()}
+    secret_keys = tuple(secret_config_keys)
+    root_name = f"{project}-{stack}"
+    root_urn = make_urn(stack, project, ROOT_STACK_TYPE, root_name)
+    analyzed: list[AnalyzedResource] = [AnalyzedResource(ROOT_STACK_TYPE, root_name, root_urn, {})]
+    finals: list[AnalyzedResource] = [
+        AnalyzedResource(ROOT_STACK_TYPE, root_name, root_urn, dict(stack_outputs or {}))
+    ]
+    providers: dict[str, ProviderReference] = {}
+
+    def provider_for(package: str) -> ProviderReference:
+        if package not in providers:
+            given = provider_properties.get(package) if provider_properties is not None else None
+            inputs = given if given is not None else package_config(config, package)
+            reference = provider_reference(
+                stack, project, package, encode_provider_properties(package, inputs, secret_keys),
+                installed_version(f"pulumi_{package.replace('-', '_')}"),
+            )
+            providers[package] = reference
+            registered = AnalyzedResource(reference.type, reference.name, reference.urn, reference.properties,
+                                          parent=root_urn)
+            analyzed.append(registered)
+            finals.append(registered)
+        return providers[package]
+
+    for spec in resources:
+        if spec.type == ROOT_STACK_TYPE:
+            continue
+        provider = provider_for(package_of(spec.type)) if spec.custom else None
+        parent = spec.parent_urn or root_urn
+        analyzed.append(AnalyzedResource(spec.type, spec.name, spec.urn, dict(spec.inputs), provider, parent))
+        finals.append(
+            AnalyzedResource(spec.type, spec.name, spec.urn, _preview_outputs(spec, dry_run), provider, parent)
+        )
+    return StackPreview(project, stack, dry_run, engine_config, secret_keys, tuple(analyzed), tuple(finals))
+
+
+def preview_from_program_run(run: ProgramRun, *, project: str, dry_run: bool = True) -> StackPreview:
+    """What `pulumi preview --policy-pack ...` would send for a program run under mocks (support.program_runner);
+    the config keys the run was given as secrets are wrapped as secrets in the provider's properties, as the engine
+    does."""
+    specs = [
+        StackResourceSpec(
+            type=r.type, name=r.name, urn=r.urn, inputs=r.inputs, custom=r.custom, parent_urn=r.parent_urn,
+        )
+        for r in run.resources
+    ]
+    packages = {package_of(spec.type) for spec in specs if spec.custom}
+    return build_stack_preview(
+        project=project,
+        stack=run.stack,
+        config=run.config,
+        resources=specs,
+        dry_run=dry_run,
+        secret_config_keys=run.secret_keys,
+        provider_properties={package: provider_inputs(run, package) for package in packages},
+        stack_outputs=run.outputs,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`pulumi preview --stack <stack> --policy-pack <pack> [--policy-pack-config <file>]` without the CLI: the
+    program under mocks, its resources through the pack over gRPC. Prints the violations; exits 1 on a mandatory one,
+    like the preview. Run from the repository root: `.venv/bin/python -m support.policy_engine --stack host`
+    with PYTHONPATH=tests."""
+    import argparse
+
+    from support.program_runner import PROJECT_NAME, REPO_ROOT, run_program
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--policy-pack", type=Path, default=REPO_ROOT / "policypack")
+    parser.add_argument("--policy-pack-config", type=Path)
+    parser.add_argument("--up", action="store_true", help="analyze as `pulumi up` (PULUMI_DRY_RUN=false)")
+    options = parser.parse_args(argv)
+
+    run = run_program(options.stack, preview=not options.up)
+    if run.error is not None:
+        print(f"program failed: {run.error}", file=sys.stderr)
+        return 1
+    preview = preview_from_program_run(run, project=PROJECT_NAME, dry_run=not options.up)
+    with launch_for_preview(options.policy_pack, preview) as pack:
+        if options.policy_pack_config is not None:
+            pack.configure_from_file(options.policy_pack_config)
+        else:
+            pack.configure_like_engine(None)
+        result = pack.run_preview(preview)
+        errors = pack.logged_errors()
+    for urn, diagnostics in [*result.resource_diagnostics.items(), ("(stack policies)", result.stack_diagnostics)]:
+        for diagnostic in diagnostics:
+            print(f"[{diagnostic.enforcement_level}] {diagnostic.policy_name} {diagnostic.urn or urn}\n"
+                  f"    {diagnostic.message.replace(chr(10), chr(10) + '    ')}")
+    for error in errors:
+        print(f"pack logged an error: {error}", file=sys.stderr)
+    analyzed = len(preview.resources)
+    print(f"{analyzed} resources analyzed; {len(result.all_diagnostics())} violations, "
+          f"{len(result.mandatory())} mandatory")
+    return 1 if result.mandatory() or errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
