@@ -48,6 +48,8 @@ MIN_SESSION_SECONDS = 3600
 MAX_SESSION_SECONDS = 43200
 MAX_TAGS = 50
 MAX_DISPLAY_NAME_LENGTH = 64
+POLICY_ARN_RULE = "is not an IAM managed policy ARN (arn:aws:iam::<account or aws>:policy/<path/><name>)"
+USER_NAME_RULE = "is not an IAM user name (1-64 of letters, digits and +=,.@_-)"
 
 
 class GrantConfigError(ValueError):
@@ -211,6 +213,20 @@ def _unique(problems: _Problems, setting: str, values: Sequence[str], what: str)
         seen.add(value)
 
 
+def _text_list(
+    problems: _Problems, setting: str, raw: object, pattern: re.Pattern[str], rule: str, what: str
+) -> list[str | None]:
+    """Each item checked against `pattern` (None where it fails, so indexes still match the config) and no repeats."""
+    items = [_text(problems, f"{setting}[{i}]", item, pattern, rule)
+             for i, item in enumerate(_string_list(problems, setting, raw))]
+    _unique(problems, setting, _valid(items), what)
+    return items
+
+
+def _valid(items: Sequence[str | None]) -> list[str]:
+    return [item for item in items if item is not None]
+
+
 def _parse_partner_group(problems: _Problems, setting: str, raw: object) -> PartnerGroup | None:
     if raw is None:
         return None
@@ -222,19 +238,13 @@ def _parse_partner_group(problems: _Problems, setting: str, raw: object) -> Part
     name = _text(problems, f"{setting}.name", raw.get("name"), GROUP_NAME_PATTERN, "is not an IAM group name "
                  "(1-128 of letters, digits and +=,.@_-)")
     create = _bool(problems, f"{setting}.create", raw.get("create"), True)
-    members = [
-        _text(problems, f"{setting}.members[{i}]", member, USER_NAME_PATTERN,
-              "is not an IAM user name (1-64 of letters, digits and +=,.@_-)")
-        for i, member in enumerate(_string_list(problems, f"{setting}.members", raw.get("members")))
-    ]
+    members = _text_list(problems, f"{setting}.members", raw.get("members"), USER_NAME_PATTERN, USER_NAME_RULE, "user")
     if members and not create:
         problems.add(f"{setting}.members", "can only be set when the component creates the group (create: true); "
                      "an existing group's membership is managed where the group is")
-    valid_members = [m for m in members if m is not None]
-    _unique(problems, f"{setting}.members", valid_members, "user")
     if name is None:
         return None
-    return PartnerGroup(name=name, create=create, members=tuple(valid_members))
+    return PartnerGroup(name=name, create=create, members=tuple(_valid(members)))
 
 
 def _parse_policy_document(problems: _Problems, setting: str, raw: object) -> Mapping[str, Any] | None:
@@ -293,16 +303,10 @@ def _parse_grant(problems: _Problems, index: int, raw: object) -> Grant | None:
 
     boundary = raw.get("permissionsBoundaryArn")
     if boundary is not None:
-        _text(problems, f"{where}.permissionsBoundaryArn", boundary, POLICY_ARN_PATTERN,
-              "is not an IAM managed policy ARN (arn:aws:iam::<account or aws>:policy/<path/><name>)")
+        _text(problems, f"{where}.permissionsBoundaryArn", boundary, POLICY_ARN_PATTERN, POLICY_ARN_RULE)
 
-    managed = [
-        _text(problems, f"{where}.managedPolicyArns[{i}]", arn, POLICY_ARN_PATTERN,
-              "is not an IAM managed policy ARN (arn:aws:iam::<account or aws>:policy/<path/><name>)")
-        for i, arn in enumerate(_string_list(problems, f"{where}.managedPolicyArns", raw.get("managedPolicyArns")))
-    ]
-    valid_managed = [arn for arn in managed if arn is not None]
-    _unique(problems, f"{where}.managedPolicyArns", valid_managed, "policy")
+    valid_managed = _valid(_text_list(problems, f"{where}.managedPolicyArns", raw.get("managedPolicyArns"),
+                                      POLICY_ARN_PATTERN, POLICY_ARN_RULE, "policy"))
     _unique(problems, f"{where}.managedPolicyArns", [managed_policy_name(arn) for arn in set(valid_managed)],
             "the policy name (which names its attachment)")
 
@@ -318,14 +322,10 @@ def _parse_grant(problems: _Problems, index: int, raw: object) -> Grant | None:
 
     inline_policy = _parse_policy_document(problems, f"{where}.inlinePolicy", raw.get("inlinePolicy"))
 
-    principals = [
-        _text(problems, f"{where}.partnerPrincipalArns[{i}]", arn, PRINCIPAL_ARN_PATTERN,
-              "is not an IAM root, user or role ARN without wildcards; wildcard principals would let anyone in")
-        for i, arn in enumerate(_string_list(problems, f"{where}.partnerPrincipalArns",
-                                             raw.get("partnerPrincipalArns")))
-    ]
-    valid_principals = [arn for arn in principals if arn is not None]
-    _unique(problems, f"{where}.partnerPrincipalArns", valid_principals, "principal")
+    principals = _text_list(
+        problems, f"{where}.partnerPrincipalArns", raw.get("partnerPrincipalArns"), PRINCIPAL_ARN_PATTERN,
+        "is not an IAM root, user or role ARN without wildcards; wildcard principals would let anyone in", "principal",
+    )
     for i, arn in enumerate(principals):
         match = PRINCIPAL_ARN_PATTERN.fullmatch(arn) if arn else None
         if match and partner is not None and match["account"] != partner:
@@ -359,13 +359,8 @@ def _parse_grant(problems: _Problems, index: int, raw: object) -> Grant | None:
     if partner_policy_name is not None:
         _text(problems, f"{where}.partnerPolicyName", partner_policy_name, POLICY_NAME_PATTERN,
               "is not an IAM policy name (1-128 of letters, digits and +=,.@_-)")
-    users = [
-        _text(problems, f"{where}.partnerUsers[{i}]", user, USER_NAME_PATTERN,
-              "is not an IAM user name (1-64 of letters, digits and +=,.@_-)")
-        for i, user in enumerate(_string_list(problems, f"{where}.partnerUsers", raw.get("partnerUsers")))
-    ]
-    valid_users = [u for u in users if u is not None]
-    _unique(problems, f"{where}.partnerUsers", valid_users, "user")
+    users = _text_list(problems, f"{where}.partnerUsers", raw.get("partnerUsers"), USER_NAME_PATTERN, USER_NAME_RULE,
+                       "user")
     partner_group = _parse_partner_group(problems, f"{where}.partnerGroup", raw.get("partnerGroup"))
 
     display_name = raw.get("displayName")
@@ -389,13 +384,13 @@ def _parse_grant(problems: _Problems, index: int, raw: object) -> Grant | None:
         tags=dict(tags),
         managed_policy_arns=tuple(valid_managed),
         inline_policy=inline_policy,
-        partner_principal_arns=tuple(valid_principals),
+        partner_principal_arns=tuple(_valid(principals)),
         max_mfa_age_seconds=mfa_age,
         external_id_secret=external_id_secret,
         require_source_identity=require_source_identity,
         require_session_name_is_username=require_session_name,
         partner_policy_name=partner_policy_name,
-        partner_users=tuple(valid_users),
+        partner_users=tuple(_valid(users)),
         partner_group=partner_group,
         display_name=display_name,
         cli_source_profile=cli_source_profile,
