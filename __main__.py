@@ -8,12 +8,12 @@ from components.stack_config import load_stack_settings
 settings = load_stack_settings()
 
 components = {
-    grant.role_name: PartnerAccessGrant(
-        grant.role_name,
+    grant.grant_name: PartnerAccessGrant(
+        grant.grant_name,
         PartnerAccessGrantArgs(
             grant=grant,
             side=settings.stack.side,
-            external_id=settings.external_ids.get(grant.role_name),
+            external_id=settings.external_ids.get(grant.grant_name),
         ),
     )
     for grant in settings.grants
@@ -22,11 +22,12 @@ components = {
 pulumi.export("side", settings.stack.side)
 pulumi.export("accountId", settings.stack.account_id)
 pulumi.export("grants", {
-    role_name: {
+    grant_name: {
         "roleArn": component.role_arn,
         "switchRoleUrl": component.switch_role_url,
+        "consoleNote": component.console_note,
         "cliProfiles": component.cli_profiles,
         "partnerPolicyArn": component.partner_policy_arn,
     }
-    for role_name, component in components.items()
+    for grant_name, component in components.items()
 })

@@ -6,6 +6,7 @@ the same documents are checked by moto and an independent IAM evaluator in the t
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,6 +17,11 @@ POLICY_VERSION = "2012-10-17"
 # The policy variable IAM replaces with the calling IAM user's name: tying the session name (and source identity) to
 # it is what makes CloudTrail's assumed-role/<role>/<session> name the person who switched.
 USERNAME_VARIABLE = "${aws:username}"
+
+# Trust policies are limited to 2,048 characters (whitespace not counted) unless the account's quota was raised.
+TRUST_POLICY_DEFAULT_MAX_CHARACTERS = 2048
+# The console switches only to roles whose path and name together fit in 64 characters.
+CONSOLE_MAX_ROLE_PATH_AND_NAME = 64
 
 SIGNIN_HOSTS = {
     "aws": "signin.aws.amazon.com",
@@ -35,7 +41,7 @@ def mfa_conditions(grant: Grant) -> dict[str, dict[str, str]]:
 def trust_policy_document(grant: Grant, external_id: str | None = None) -> dict[str, Any]:
     """The role's trust policy: only the partner's principals, only with MFA, only as themselves."""
     if grant.external_id_secret is not None and external_id is None:
-        raise ValueError(f"grant {grant.role_name!r} requires an External ID (externalIdSecret) and none was given")
+        raise ValueError(f"grant {grant.grant_name!r} requires an External ID (externalIdSecret) and none was given")
     conditions = mfa_conditions(grant)
     string_equals: dict[str, str] = {}
     if grant.require_session_name_is_username:
@@ -82,8 +88,28 @@ def partner_policy_document(grant: Grant) -> dict[str, Any]:
     return {"Version": POLICY_VERSION, "Statement": statements}
 
 
-def switch_role_url(grant: Grant) -> str:
-    """The console's switch-role link; the console wants the role's path (without its leading '/') before its name."""
+def trust_policy_size(document: dict[str, Any]) -> int:
+    """The size IAM counts against its trust policy limit: the document without whitespace."""
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def console_switch_blocker(grant: Grant) -> str | None:
+    """Why the console cannot switch into this grant's role, if it cannot; None when it can."""
+    if grant.external_id_secret is not None:
+        return "the trust requires an External ID, which the console cannot send; use the CLI profile"
+    if grant.require_source_identity:
+        return "the trust requires a source identity, which the console cannot set; use the CLI"
+    if len(grant.role_path.lstrip("/") + grant.role_name) > CONSOLE_MAX_ROLE_PATH_AND_NAME:
+        return (f"the console switches only to roles whose path and name fit in {CONSOLE_MAX_ROLE_PATH_AND_NAME} "
+                "characters; use the CLI profile")
+    return None
+
+
+def switch_role_url(grant: Grant) -> str | None:
+    """The console's switch-role link, or None where the console cannot switch (see console_switch_blocker). The
+    console wants the role's path (without its leading '/') before its name."""
+    if console_switch_blocker(grant) is not None:
+        return None
     role = f"{grant.role_path.lstrip('/')}{grant.role_name}"
     query = urlencode({"account": grant.host_account_id, "roleName": role, "displayName": grant.effective_display_name})
     return f"https://{SIGNIN_HOSTS[grant.partition]}/switchrole?{query}"
@@ -97,7 +123,7 @@ def mfa_device_arn(grant: Grant, user_name: str) -> str:
 def cli_profile(grant: Grant, user_name: str, external_id: str | None = None) -> str:
     """A ready `~/.aws/config` profile for one partner user: MFA prompt, their own session name, the grant's role."""
     lines = [
-        f"[profile {grant.role_name}]",
+        f"[profile {grant.grant_name}]",
         f"role_arn = {grant.role_arn}",
         f"source_profile = {grant.cli_source_profile}",
         f"mfa_serial = {mfa_device_arn(grant, user_name)}",

@@ -8,6 +8,7 @@ imports, so it is tested on its own and reused by the document builders.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -27,7 +28,7 @@ ROLE_NAME_PATTERN = re.compile(IAM_NAME_CHARACTERS + r"{1,64}", re.ASCII)
 USER_NAME_PATTERN = ROLE_NAME_PATTERN
 GROUP_NAME_PATTERN = re.compile(IAM_NAME_CHARACTERS + r"{1,128}", re.ASCII)
 POLICY_NAME_PATTERN = GROUP_NAME_PATTERN
-IAM_PATH_PATTERN = re.compile(r"/(?:[\x21-\x7e]*/)?", re.ASCII)
+IAM_PATH_PATTERN = re.compile(r"/|/[\x21-\x7e]+/", re.ASCII)
 IAM_PATH_MAX_LENGTH = 512
 EXTERNAL_ID_PATTERN = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
 DESCRIPTION_PATTERN = re.compile(r"[\t\n\r\x20-\x7e\xa1-\xff]{0,1000}")
@@ -48,6 +49,13 @@ MIN_SESSION_SECONDS = 3600
 MAX_SESSION_SECONDS = 43200
 MAX_TAGS = 50
 MAX_DISPLAY_NAME_LENGTH = 64
+# STS: a role session name and a source identity are 2-64 characters, so a 1-character user could never match them.
+MIN_SESSION_NAME_LENGTH = 2
+# IAM's hard ceiling on managed policies per role, user or group (the default quota is 10; raising it is a request).
+MAX_MANAGED_POLICIES = 20
+# The program's own settings, which an External ID's config key must not reuse.
+RESERVED_CONFIG_KEYS = ("grants", "side")
+TAG_PUNCTUATION = frozenset("_.:/=+-@")
 POLICY_ARN_RULE = "is not an IAM managed policy ARN (arn:aws:iam::<account or aws>:policy/<path/><name>)"
 USER_NAME_RULE = "is not an IAM user name (1-64 of letters, digits and +=,.@_-)"
 
@@ -96,6 +104,12 @@ class Grant:
     display_name: str | None = None
     cli_source_profile: str = "default"
     partition: str = "aws"
+    name: str | None = None
+
+    @property
+    def grant_name(self) -> str:
+        """Names the grant's component, its outputs and its CLI profile: the role name unless set."""
+        return self.name or self.role_name
 
     @property
     def role_arn(self) -> str:
@@ -108,7 +122,7 @@ class Grant:
 
     @property
     def effective_partner_policy_name(self) -> str:
-        return self.partner_policy_name or f"assume-{self.role_name}"[:128]
+        return self.partner_policy_name or f"assume-{self.grant_name}"[:128]
 
     @property
     def effective_display_name(self) -> str:
@@ -152,6 +166,7 @@ GRANT_SETTINGS: dict[str, str] = {
     "displayName": "display_name",
     "cliSourceProfile": "cli_source_profile",
     "partition": "partition",
+    "name": "name",
 }
 REQUIRED_GRANT_SETTINGS = ("roleName", "hostAccountId", "partnerAccountId")
 PARTNER_GROUP_SETTINGS = ("name", "create", "members")
@@ -206,11 +221,12 @@ def _bool(problems: _Problems, setting: str, value: object, default: bool) -> bo
 
 
 def _unique(problems: _Problems, setting: str, values: Sequence[str], what: str) -> None:
+    # IAM names are case-insensitive: "Alice" and "alice" are one user.
     seen: set[str] = set()
     for value in values:
-        if value in seen:
-            problems.add(setting, f"{what} {value!r} is listed twice")
-        seen.add(value)
+        if value.casefold() in seen:
+            problems.add(setting, f"{what} {value!r} is listed twice (IAM names ignore case)")
+        seen.add(value.casefold())
 
 
 def _text_list(
@@ -245,6 +261,25 @@ def _parse_partner_group(problems: _Problems, setting: str, raw: object) -> Part
     if name is None:
         return None
     return PartnerGroup(name=name, create=create, members=tuple(_valid(members)))
+
+
+def _is_tag_text(text: str) -> bool:
+    # IAM's tag pattern [\p{L}\p{Z}\p{N}_.:/=+\-@]*: letters, separators, numbers and a little punctuation.
+    return all(
+        unicodedata.category(char)[0] in "LZN" or char in TAG_PUNCTUATION
+        for char in text
+    )
+
+
+def _check_policy_arn_owner(problems: _Problems, setting: str, arn: str, host: str | None, partition: str) -> None:
+    match = POLICY_ARN_PATTERN.fullmatch(arn)
+    if match is None:
+        return
+    if match["account"] not in ("aws", host):
+        problems.add(setting, f"{arn!r} is in account {match['account']}; a role can use only AWS managed policies "
+                     f"or policies of its own account {host}")
+    if match["partition"] != partition:
+        problems.add(setting, f"{arn!r} is not in partition {partition!r}")
 
 
 def _parse_policy_document(problems: _Problems, setting: str, raw: object) -> Mapping[str, Any] | None:
@@ -302,11 +337,17 @@ def _parse_grant(problems: _Problems, index: int, raw: object) -> Grant | None:
         problems.add(f"{where}.maxMfaAgeSeconds", f"{mfa_age!r} must be a whole number of seconds greater than 0")
 
     boundary = raw.get("permissionsBoundaryArn")
-    if boundary is not None:
-        _text(problems, f"{where}.permissionsBoundaryArn", boundary, POLICY_ARN_PATTERN, POLICY_ARN_RULE)
+    if boundary is not None and _text(problems, f"{where}.permissionsBoundaryArn", boundary, POLICY_ARN_PATTERN,
+                                      POLICY_ARN_RULE):
+        _check_policy_arn_owner(problems, f"{where}.permissionsBoundaryArn", boundary, host, partition)
 
     valid_managed = _valid(_text_list(problems, f"{where}.managedPolicyArns", raw.get("managedPolicyArns"),
                                       POLICY_ARN_PATTERN, POLICY_ARN_RULE, "policy"))
+    for i, arn in enumerate(valid_managed):
+        _check_policy_arn_owner(problems, f"{where}.managedPolicyArns[{i}]", arn, host, partition)
+    if len(valid_managed) > MAX_MANAGED_POLICIES:
+        problems.add(f"{where}.managedPolicyArns", f"lists {len(valid_managed)} policies; IAM attaches at most "
+                     f"{MAX_MANAGED_POLICIES} to a role (10 unless the account's quota was raised)")
     _unique(problems, f"{where}.managedPolicyArns", [managed_policy_name(arn) for arn in set(valid_managed)],
             "the policy name (which names its attachment)")
 
@@ -315,10 +356,12 @@ def _parse_grant(problems: _Problems, index: int, raw: object) -> Grant | None:
         problems.add(f"{where}.tags", f"must be an object of at most {MAX_TAGS} string tags")
         tags = {}
     for key, value in tags.items():
-        if not isinstance(key, str) or not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
-            problems.add(f"{where}.tags", f"key {key!r} must be 1-128 characters and not start with 'aws:'")
-        if not isinstance(value, str) or len(value) > 256:
-            problems.add(f"{where}.tags.{key}", "must be a string of at most 256 characters")
+        if (not isinstance(key, str) or not 1 <= len(key) <= 128 or key.lower().startswith("aws:")
+                or not _is_tag_text(key)):
+            problems.add(f"{where}.tags", f"key {key!r} must be 1-128 letters, digits, spaces or _.:/=+-@ and not "
+                         "start with 'aws:'")
+        if not isinstance(value, str) or len(value) > 256 or not _is_tag_text(value):
+            problems.add(f"{where}.tags.{key}", "must be at most 256 letters, digits, spaces or _.:/=+-@")
 
     inline_policy = _parse_policy_document(problems, f"{where}.inlinePolicy", raw.get("inlinePolicy"))
 
@@ -339,6 +382,9 @@ def _parse_grant(problems: _Problems, index: int, raw: object) -> Grant | None:
         _text(problems, f"{where}.externalIdSecret", external_id_secret, SECRET_CONFIG_KEY_PATTERN,
               "must name a config key of this project (a letter, then letters, digits, _ or -) that holds the "
               "External ID, set with `pulumi config set --secret`")
+        if external_id_secret in RESERVED_CONFIG_KEYS:
+            problems.add(f"{where}.externalIdSecret", f"{external_id_secret!r} is one of the program's own settings "
+                         f"({', '.join(RESERVED_CONFIG_KEYS)}); name another key")
 
     require_source_identity = _bool(problems, f"{where}.requireSourceIdentity", raw.get("requireSourceIdentity"),
                                     False)
@@ -362,11 +408,25 @@ def _parse_grant(problems: _Problems, index: int, raw: object) -> Grant | None:
     users = _text_list(problems, f"{where}.partnerUsers", raw.get("partnerUsers"), USER_NAME_PATTERN, USER_NAME_RULE,
                        "user")
     partner_group = _parse_partner_group(problems, f"{where}.partnerGroup", raw.get("partnerGroup"))
+    if not _valid(users) and raw.get("partnerGroup") is None:
+        problems.add(f"{where}.partnerUsers", "or partnerGroup must be set: without either, the partner policy is "
+                     "attached to nobody and no one can switch")
+    if require_session_name or require_source_identity:
+        too_short = [user for user in (*_valid(users), *(partner_group.members if partner_group else ()))
+                     if len(user) < MIN_SESSION_NAME_LENGTH]
+        for user in too_short:
+            problems.add(f"{where}.partnerUsers", f"user {user!r} is shorter than the {MIN_SESSION_NAME_LENGTH} "
+                         "characters STS requires of a session name or source identity, so the user-name rules "
+                         "would refuse them every time")
 
     display_name = raw.get("displayName")
     if display_name is not None and (not isinstance(display_name, str) or not
                                      1 <= len(display_name) <= MAX_DISPLAY_NAME_LENGTH):
         problems.add(f"{where}.displayName", f"{display_name!r} must be 1-{MAX_DISPLAY_NAME_LENGTH} characters")
+    grant_name = raw.get("name")
+    if grant_name is not None:
+        _text(problems, f"{where}.name", grant_name, ROLE_NAME_PATTERN,
+              "is not a grant name (1-64 of letters, digits and +=,.@_-)")
     cli_source_profile = raw.get("cliSourceProfile", "default")
     _text(problems, f"{where}.cliSourceProfile", cli_source_profile, CLI_PROFILE_NAME_PATTERN,
           "is not an AWS CLI profile name (1-64 of letters, digits and ._@+=-)")
@@ -395,6 +455,7 @@ def _parse_grant(problems: _Problems, index: int, raw: object) -> Grant | None:
         display_name=display_name,
         cli_source_profile=cli_source_profile,
         partition=partition,
+        name=grant_name,
     )
 
 
@@ -404,20 +465,22 @@ def managed_policy_name(policy_arn: str) -> str:
 
 
 def _check_unique_per_account(problems: _Problems, grants: Sequence[Grant]) -> None:
-    # IAM names are unique per account whatever their path, so two grants may not claim the same name in one account.
+    # IAM names are unique per account, whatever their path or case, so two grants may not claim one name in one
+    # account; and each stack names its grants' components and outputs by grant name, so those are unique per stack.
     claims: dict[tuple[str, str, str], int] = {}
     for index, grant in enumerate(grants):
-        # The partner stack names each grant's component after its role, so a role name must be unique there too.
         names = [("role name", grant.host_account_id, grant.role_name),
-                 ("granted role name", f"{grant.partner_account_id} (partner)", grant.role_name),
+                 ("grant name", grant.host_account_id, grant.grant_name),
+                 ("grant name", grant.partner_account_id, grant.grant_name),
                  ("partner policy name", grant.partner_account_id, grant.effective_partner_policy_name)]
         if grant.partner_group and grant.partner_group.create:
             names.append(("partner group name", grant.partner_account_id, grant.partner_group.name))
         for kind, account, name in names:
-            first = claims.setdefault((kind, account, name), index)
+            first = claims.setdefault((kind, account, name.casefold()), index)
             if first != index:
-                problems.add(f"{GRANTS_KEY}[{index}]",
-                             f"{kind} {name!r} in account {account} is already used by {GRANTS_KEY}[{first}]")
+                hint = "; give one of them its own name setting" if kind == "grant name" else ""
+                problems.add(f"{GRANTS_KEY}[{index}]", f"{kind} {name!r} in account {account} is already used by "
+                             f"{GRANTS_KEY}[{first}] (IAM names ignore case){hint}")
 
 
 def parse_grants(raw: object) -> tuple[Grant, ...]:
@@ -468,7 +531,7 @@ def validate_external_id(grant: Grant, value: object, is_secret: bool) -> str:
     key = f"partner-access:{grant.external_id_secret}"
     problems = _Problems()
     if value is None:
-        problems.add(key, f"is not set, and grant {grant.role_name!r} requires it (externalIdSecret); set it on both "
+        problems.add(key, f"is not set, and grant {grant.grant_name!r} requires it (externalIdSecret); set it on both "
                      f"stacks with `pulumi config set --secret {grant.external_id_secret} <external-id>`")
     elif not is_secret:
         problems.add(key, f"must be set with `pulumi config set --secret {grant.external_id_secret} ...`, not in "

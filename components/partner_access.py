@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from components.documents import (
     cli_profile,
+    console_switch_blocker,
     partner_policy_document,
     switch_role_url,
     trust_policy_document,
@@ -38,12 +39,17 @@ class PartnerAccessGrantArgs:
 class PartnerAccessGrant(pulumi.ComponentResource):
     """One grant's side in one account; its outputs are the same on both sides so either stack can hand them out.
 
-    Outputs: role_arn, switch_role_url, cli_profiles (user name -> profile text; secret when an External ID is in it),
-    partner_policy_arn (partner side only, else None).
+    Outputs: role_arn, switch_role_url (None where the console cannot switch, with console_note saying why),
+    cli_profiles (user name -> profile text; secret when an External ID is in it), partner_policy_arn (partner side
+    only, else None).
+
+    Children are named after the component: f"{name}-role", and f"{name}-managed/<policy>" or f"{name}-user/<user>"
+    for the per-item ones, where "/" (which IAM names never contain) keeps two grants' children from colliding.
     """
 
     role_arn: pulumi.Output[str]
-    switch_role_url: pulumi.Output[str]
+    switch_role_url: pulumi.Output[str | None]
+    console_note: str | None
     cli_profiles: pulumi.Output[dict[str, str]]
     partner_policy_arn: pulumi.Output[str] | None
 
@@ -52,7 +58,7 @@ class PartnerAccessGrant(pulumi.ComponentResource):
         grant = args.grant
         if (grant.external_id_secret is None) != (args.external_id is None):
             raise ValueError(
-                f"grant {grant.role_name!r}: external_id must be given exactly when externalIdSecret is set"
+                f"grant {grant.grant_name!r}: external_id must be given exactly when externalIdSecret is set"
             )
         child = pulumi.ResourceOptions(parent=self)
 
@@ -65,10 +71,12 @@ class PartnerAccessGrant(pulumi.ComponentResource):
             self.partner_policy_arn = self._create_partner_access(name, grant, child)
 
         self.switch_role_url = pulumi.Output.from_input(switch_role_url(grant))
+        self.console_note = console_switch_blocker(grant)
         self.cli_profiles = self._cli_profiles(grant, args.external_id)
         self.register_outputs({
             "roleArn": self.role_arn,
             "switchRoleUrl": self.switch_role_url,
+            "consoleNote": self.console_note,
             "cliProfiles": self.cli_profiles,
             "partnerPolicyArn": self.partner_policy_arn,
         })
@@ -95,7 +103,7 @@ class PartnerAccessGrant(pulumi.ComponentResource):
         )
         for policy_arn in grant.managed_policy_arns:
             aws.iam.RolePolicyAttachment(
-                f"{name}-{managed_policy_name(policy_arn)}",
+                f"{name}-managed/{managed_policy_name(policy_arn)}",
                 role=role.name,
                 policy_arn=policy_arn,
                 opts=child,
@@ -119,7 +127,7 @@ class PartnerAccessGrant(pulumi.ComponentResource):
             opts=child,
         )
         for user in grant.partner_users:
-            aws.iam.UserPolicyAttachment(f"{name}-user-{user}", user=user, policy_arn=policy.arn, opts=child)
+            aws.iam.UserPolicyAttachment(f"{name}-user/{user}", user=user, policy_arn=policy.arn, opts=child)
         group = grant.partner_group
         if group is not None:
             group_name: pulumi.Input[str] = group.name

@@ -19,7 +19,8 @@ PARTNER = "222222222222"
 
 
 def grant_config(**settings: object) -> dict[str, object]:
-    return {"roleName": "ex-for-aws-b", "hostAccountId": HOST, "partnerAccountId": PARTNER, **settings}
+    return {"roleName": "ex-for-aws-b", "hostAccountId": HOST, "partnerAccountId": PARTNER, "partnerUsers": ["alice"],
+            **settings}
 
 
 def problems_of(raw: object) -> str:
@@ -133,7 +134,24 @@ BAD_SETTINGS = [
     pytest.param({"inlinePolicy": {"Effect": "Allow"}}, "inlinePolicy: must be an IAM policy document",
                  id="inline-policy-shape"),
     pytest.param({"partnerUser": ["alice"]}, "partnerUser: is not a grant setting; known: roleName", id="typo"),
-    pytest.param({"tags": {"aws:owner": "x"}}, "must be 1-128 characters and not start with 'aws:'", id="tag-key"),
+    pytest.param({"tags": {"aws:owner": "x"}}, "tags: key 'aws:owner' must be 1-128 letters, digits, spaces or "
+                 "_.:/=+-@ and not start with 'aws:'", id="tag-key"),
+    pytest.param({"tags": {"owner": "v\x01"}}, "tags.owner: must be at most 256 letters", id="tag-value-chars"),
+    pytest.param({"rolePath": "//"}, "rolePath: '//' is not an IAM path", id="path-empty-segment"),
+    pytest.param({"partnerUsers": ["alice", "Alice"]}, "partnerUsers: user 'Alice' is listed twice (IAM names ignore "
+                 "case)", id="user-twice-by-case"),
+    pytest.param({"partnerUsers": ["a"]}, "partnerUsers: user 'a' is shorter than the 2 characters STS requires",
+                 id="one-letter-user"),
+    pytest.param({"managedPolicyArns": ["arn:aws:iam::333333333333:policy/x"]},
+                 "managedPolicyArns[0]: 'arn:aws:iam::333333333333:policy/x' is in account 333333333333; a role can "
+                 "use only AWS managed policies or policies of its own account", id="policy-of-another-account"),
+    pytest.param({"permissionsBoundaryArn": "arn:aws-cn:iam::aws:policy/B"}, "permissionsBoundaryArn: "
+                 "'arn:aws-cn:iam::aws:policy/B' is not in partition 'aws'", id="boundary-partition"),
+    pytest.param({"managedPolicyArns": [f"arn:aws:iam::aws:policy/P{i}" for i in range(21)]},
+                 "managedPolicyArns: lists 21 policies; IAM attaches at most 20", id="too-many-policies"),
+    pytest.param({"externalIdSecret": "side"}, "externalIdSecret: 'side' is one of the program's own settings",
+                 id="external-id-key-reserved"),
+    pytest.param({"name": "a b"}, "name: 'a b' is not a grant name", id="grant-name"),
     pytest.param({"requireSourceIdentity": "yes"}, "requireSourceIdentity: 'yes' must be true or false",
                  id="bool-setting"),
 ]
@@ -172,10 +190,14 @@ def test_duplicate_role_names_in_one_host_account_are_refused_even_on_other_path
            "partner-access:grants[0]" in text
 
 
-def test_same_role_name_in_two_host_accounts_for_one_partner_is_refused():
+def test_same_role_name_in_two_host_accounts_for_one_partner_needs_distinct_grant_names():
     text = problems_of([grant_config(partnerPolicyName="a"),
                         grant_config(hostAccountId="333333333333", partnerPolicyName="b")])
-    assert "granted role name 'ex-for-aws-b'" in text
+    assert (f"grant name 'ex-for-aws-b' in account {PARTNER} is already used by partner-access:grants[0] (IAM names "
+            "ignore case); give one of them its own name setting") in text
+    grants = parse_grants([grant_config(name="prod"), grant_config(name="dev", hostAccountId="333333333333")])
+    assert [(g.grant_name, g.effective_partner_policy_name) for g in grants] == [("prod", "assume-prod"),
+                                                                                  ("dev", "assume-dev")]
 
 
 def test_same_role_name_in_two_host_accounts_for_different_partners_is_fine():

@@ -9,7 +9,7 @@ import pytest
 
 from components.documents import partner_policy_document, switch_role_url, trust_policy_document
 from components.grant_model import parse_grants
-from support.program_runner import is_secret, reveal, run_program
+from support.program_runner import UNKNOWN, is_secret, reveal, run_program
 
 HOST = "111111111111"
 PARTNER = "222222222222"
@@ -20,7 +20,8 @@ COMPONENT = "partner-access:index:PartnerAccessGrant"
 
 
 def grant_config(**settings: object) -> dict[str, object]:
-    return {"roleName": "ex-for-aws-b", "hostAccountId": HOST, "partnerAccountId": PARTNER, **settings}
+    return {"roleName": "ex-for-aws-b", "hostAccountId": HOST, "partnerAccountId": PARTNER, "partnerUsers": ["alice"],
+            **settings}
 
 
 def run_with_grants(stack: str, grants: list[dict[str, object]], **kwargs: object):
@@ -48,8 +49,18 @@ def host_run():
 
 
 @pytest.fixture(scope="module")
+def host_deploy():
+    return run_program("host", preview=False)
+
+
+@pytest.fixture(scope="module")
 def partner_run():
     return run_program("partner")
+
+
+@pytest.fixture(scope="module")
+def partner_deploy():
+    return run_program("partner", preview=False)
 
 
 def test_host_stack_creates_the_role_its_trust_and_attachment_under_the_component(host_run):
@@ -58,31 +69,33 @@ def test_host_stack_creates_the_role_its_trust_and_attachment_under_the_componen
     assert {(r.type, r.name) for r in host_run.resources} == {
         (COMPONENT, "ex-for-aws-b"),
         (ROLE, "ex-for-aws-b-role"),
-        ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "ex-for-aws-b-ReadOnlyAccess"),
+        ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "ex-for-aws-b-managed/ReadOnlyAccess"),
     }
     component = resources["ex-for-aws-b"]
     assert component.parent_urn.endswith("pulumi:pulumi:Stack::partner-access-host")
-    for child in ("ex-for-aws-b-role", "ex-for-aws-b-ReadOnlyAccess"):
+    for child in ("ex-for-aws-b-role", "ex-for-aws-b-managed/ReadOnlyAccess"):
         assert resources[child].parent_urn == component.urn
         assert resources[child].custom
     role = resources["ex-for-aws-b-role"].inputs
     (grant,) = parse_grants(host_run.config["partner-access:grants"])
     assert json.loads(role["assumeRolePolicy"]) == trust_policy_document(grant)
     assert (role["name"], role["path"], role["maxSessionDuration"]) == ("ex-for-aws-b", "/", 3600)
-    attachment = resources["ex-for-aws-b-ReadOnlyAccess"].inputs
+    attachment = resources["ex-for-aws-b-managed/ReadOnlyAccess"].inputs
     assert attachment == {"role": "ex-for-aws-b", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}
 
 
-def test_host_stack_outputs_hand_the_partner_everything_to_switch(host_run):
-    (grant,) = parse_grants(host_run.config["partner-access:grants"])
-    assert host_run.outputs["side"] == "host"
-    assert host_run.outputs["accountId"] == HOST
-    outputs = host_run.outputs["grants"]["ex-for-aws-b"]
+def test_host_stack_outputs_hand_the_partner_everything_to_switch(host_run, host_deploy):
+    assert host_run.outputs["grants"]["ex-for-aws-b"]["roleArn"] == UNKNOWN, "AWS assigns it at creation"
+    (grant,) = parse_grants(host_deploy.config["partner-access:grants"])
+    assert host_deploy.outputs["side"] == "host"
+    assert host_deploy.outputs["accountId"] == HOST
+    outputs = host_deploy.outputs["grants"]["ex-for-aws-b"]
     assert outputs["roleArn"] == f"arn:aws:iam::{HOST}:role/ex-for-aws-b"
     assert outputs["switchRoleUrl"] == switch_role_url(grant)
     assert set(outputs["cliProfiles"]) == {"alice", "bob"}
     assert "role_session_name = alice" in outputs["cliProfiles"]["alice"]
     assert outputs["partnerPolicyArn"] is None
+    assert outputs["consoleNote"] is None
 
 
 def test_partner_stack_lets_exactly_the_listed_users_and_group_assume_the_role(partner_run):
@@ -91,7 +104,7 @@ def test_partner_stack_lets_exactly_the_listed_users_and_group_assume_the_role(p
     assert {(r.type, r.name) for r in partner_run.resources} == {
         (COMPONENT, "ex-for-aws-b"),
         ("aws:iam/policy:Policy", "ex-for-aws-b-assume-policy"),
-        ("aws:iam/userPolicyAttachment:UserPolicyAttachment", "ex-for-aws-b-user-alice"),
+        ("aws:iam/userPolicyAttachment:UserPolicyAttachment", "ex-for-aws-b-user/alice"),
         ("aws:iam/group:Group", "ex-for-aws-b-group"),
         ("aws:iam/groupMembership:GroupMembership", "ex-for-aws-b-group-members"),
         ("aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "ex-for-aws-b-group-policy"),
@@ -103,25 +116,36 @@ def test_partner_stack_lets_exactly_the_listed_users_and_group_assume_the_role(p
     policy = resources["ex-for-aws-b-assume-policy"].inputs
     assert policy["name"] == "get-access-aws-a"
     assert json.loads(policy["policy"]) == partner_policy_document(grant)
-    policy_arn = f"arn:aws:iam::{PARTNER}:policy/get-access-aws-a"
-    assert resources["ex-for-aws-b-user-alice"].inputs == {"user": "alice", "policyArn": policy_arn}
+    # During a preview the new policy's ARN is not known yet; the attachments wait for it.
+    assert resources["ex-for-aws-b-user/alice"].inputs == {"user": "alice", "policyArn": UNKNOWN}
     assert resources["ex-for-aws-b-group-members"].inputs == {"group": "aws-a-operators", "users": ["bob"]}
-    assert resources["ex-for-aws-b-group-policy"].inputs == {"group": "aws-a-operators", "policyArn": policy_arn}
+    assert resources["ex-for-aws-b-group-policy"].inputs == {"group": "aws-a-operators", "policyArn": UNKNOWN}
     outputs = partner_run.outputs["grants"]["ex-for-aws-b"]
-    assert outputs["roleArn"] == grant.role_arn
-    assert outputs["partnerPolicyArn"] == policy_arn
+    assert outputs["roleArn"] == grant.role_arn, "computed, so known even before the host deploys"
+    assert outputs["partnerPolicyArn"] == UNKNOWN
 
 
-def test_external_id_is_required_in_the_trust_and_never_leaves_a_secret(tmp_path):
+def test_partner_deploy_attaches_the_created_policy(partner_deploy):
+    policy_arn = f"arn:aws:iam::{PARTNER}:policy/get-access-aws-a"
+    resources = by_name(partner_deploy)
+    assert resources["ex-for-aws-b-user/alice"].inputs == {"user": "alice", "policyArn": policy_arn}
+    assert resources["ex-for-aws-b-group-policy"].inputs == {"group": "aws-a-operators", "policyArn": policy_arn}
+    assert partner_deploy.outputs["grants"]["ex-for-aws-b"]["partnerPolicyArn"] == policy_arn
+
+
+def test_external_id_is_required_in_the_trust_and_never_leaves_a_secret():
     grants = [grant_config(externalIdSecret="partnerBExternalId", partnerUsers=["alice"])]
     for stack in ("host", "partner"):
-        run = run_with_grants(stack, grants, secrets={"partnerBExternalId": EXTERNAL_ID})
+        run = run_with_grants(stack, grants, secrets={"partnerBExternalId": EXTERNAL_ID}, preview=False)
         assert run.error is None
         assert not find_plain([r.inputs for r in run.resources], EXTERNAL_ID)
         assert not find_plain(run.outputs, EXTERNAL_ID)
         profiles = run.outputs["grants"]["ex-for-aws-b"]["cliProfiles"]
         assert is_secret(profiles)
         assert f"external_id = {EXTERNAL_ID}" in reveal(profiles)["alice"]
+        outputs = run.outputs["grants"]["ex-for-aws-b"]
+        assert outputs["switchRoleUrl"] is None
+        assert "console cannot send" in outputs["consoleNote"]
     role_inputs = run_with_grants("host", grants, secrets={"partnerBExternalId": EXTERNAL_ID}).one(ROLE).inputs
     assert is_secret(role_inputs["assumeRolePolicy"])
     trust = json.loads(reveal(role_inputs["assumeRolePolicy"]))
@@ -145,7 +169,7 @@ def test_several_grants_each_stack_takes_only_its_accounts_side():
 def test_role_options_reach_the_role():
     boundary = f"arn:aws:iam::{HOST}:policy/partner-boundary"
     inline = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
-    run = run_with_grants("host", [grant_config(
+    run = run_with_grants("host", preview=False, grants=[grant_config(
         rolePath="/partners/", description="B reads S3", maxSessionDurationSeconds=14400,
         permissionsBoundaryArn=boundary, tags={"owner": "platform"}, inlinePolicy=inline, maxMfaAgeSeconds=3600,
         requireSourceIdentity=True,
@@ -170,11 +194,30 @@ def test_an_existing_partner_group_is_attached_not_created():
     assert attachment.inputs["group"] == "existing-ops"
 
 
-def test_deploy_run_matches_preview():
-    preview = run_program("host")
-    deploy = run_program("host", preview=False)
-    assert [(r.type, r.name, r.inputs) for r in deploy.resources] == [
-        (r.type, r.name, r.inputs) for r in preview.resources]
+def test_one_role_name_from_two_host_accounts_for_one_partner_under_distinct_grant_names():
+    grants = [grant_config(name="ex-for-aws-b-prod"),
+              grant_config(name="ex-for-aws-b-dev", hostAccountId="444444444444")]
+    run = run_with_grants("partner", grants, preview=False)
+    assert run.error is None
+    policies = {r.name: reveal(r.inputs) for r in run.of_type("aws:iam/policy:Policy")}
+    assert sorted(policies) == ["ex-for-aws-b-dev-assume-policy", "ex-for-aws-b-prod-assume-policy"]
+    assert {json.loads(p["policy"])["Statement"][0]["Resource"] for p in policies.values()} == {
+        f"arn:aws:iam::{HOST}:role/ex-for-aws-b", "arn:aws:iam::444444444444:role/ex-for-aws-b"}
+    assert "[profile ex-for-aws-b-dev]" in run.outputs["grants"]["ex-for-aws-b-dev"]["cliProfiles"]["alice"]
+
+
+def test_grants_whose_names_run_together_still_get_distinct_children():
+    # "a" + "-b-X" and "a-b" + "-X" would collide if children were joined with a character IAM names allow.
+    grants = [
+        grant_config(roleName="a", partnerUsers=["user-xy"], partnerPolicyName="p1",
+                     managedPolicyArns=[f"arn:aws:iam::{HOST}:policy/b-X"]),
+        grant_config(roleName="a-user", partnerUsers=["xy"], partnerPolicyName="p2",
+                     managedPolicyArns=[f"arn:aws:iam::{HOST}:policy/X"]),
+    ]
+    for stack in ("host", "partner"):
+        run = run_with_grants(stack, grants)
+        assert run.error is None
+        assert len({r.urn for r in run.resources}) == len(run.resources)
 
 
 BAD_CONFIG = [
@@ -193,9 +236,15 @@ BAD_CONFIG = [
     pytest.param("host", {"grants": [grant_config(maxMfaAgeSeconds=0)]},
                  "partner-access:grants[0].maxMfaAgeSeconds: 0 must be a whole number of seconds greater than 0",
                  id="mfa-age"),
-    pytest.param("host", {"grants": [grant_config(), grant_config(partnerAccountId=OTHER_PARTNER)]},
-                 "partner-access:grants[1]: role name 'ex-for-aws-b' in account 111111111111 is already used by "
-                 "partner-access:grants[0]", id="duplicate-role"),
+    pytest.param("host", {"grants": [grant_config(), grant_config(partnerAccountId=OTHER_PARTNER,
+                                                                   roleName="EX-for-aws-b")]},
+                 "partner-access:grants[1]: role name 'EX-for-aws-b' in account 111111111111 is already used by "
+                 "partner-access:grants[0] (IAM names ignore case)", id="duplicate-role"),
+    pytest.param("partner", {"grants": [grant_config(partnerUsers=[], partnerGroup=None)]},
+                 "partner-access:grants[0].partnerUsers: or partnerGroup must be set", id="nobody-to-attach-to"),
+    pytest.param("host", {"grants": [grant_config(partnerPrincipalArns=[
+        f"arn:aws:iam::{PARTNER}:user/{'u' * 60}-{index:02d}" for index in range(40)])]},
+                 "partner-access:grants grant 'ex-for-aws-b': its trust policy is", id="trust-too-large"),
     pytest.param("host", {"grants": [grant_config(partnerPrincipalArns=["*"])]},
                  "partner-access:grants[0].partnerPrincipalArns[0]: '*' is not an IAM root, user or role ARN without "
                  "wildcards", id="wildcard-principal"),

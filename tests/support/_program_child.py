@@ -29,14 +29,18 @@ def _engine_config(config: dict[str, Any]) -> dict[str, str]:
 
 
 class AwsMocks(pulumi.runtime.Mocks):
-    """Answers as AWS would for the outputs the program reads: ARNs and names."""
+    """Answers as AWS would for the outputs the program reads: ARNs and names. During a preview the ARNs are left
+    out, so they stay unknown, as they are in a real preview of resources not yet created."""
 
-    def __init__(self, account_id: str) -> None:
+    def __init__(self, account_id: str, preview: bool) -> None:
         self.account_id = account_id
+        self.preview = preview
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
         name = state.get("name", args.name)
+        if self.preview:
+            return f"{name}-id", state
         if args.typ == "aws:iam/role:Role":
             state["arn"] = f"arn:aws:iam::{self.account_id}:role{state.get('path', '/')}{name}"
         elif args.typ == "aws:iam/policy:Policy":
@@ -56,6 +60,9 @@ class RecordingMonitor(mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
+        if any(registration["urn"] == response.urn for registration in self.registrations):
+            # The engine refuses a program that registers one URN twice; so must the tests.
+            raise RuntimeError(f"Duplicate resource URN {response.urn!r}")
         if request.type != "pulumi:pulumi:Stack":
             self.registrations.append({
                 "type": request.type,
@@ -72,7 +79,7 @@ def main() -> None:
     spec = json.load(sys.stdin)
     allowed = spec["config"].get("aws:allowedAccountIds") or ["000000000000"]
     pulumi.runtime.set_all_config(_engine_config(spec["config"]), spec["secret_keys"])
-    aws_mocks = AwsMocks(str(allowed[0]))
+    aws_mocks = AwsMocks(str(allowed[0]), preview=spec["preview"])
     monitor = RecordingMonitor(aws_mocks)
     mocks.set_mocks(aws_mocks, project="partner-access", stack=spec["stack"], preview=spec["preview"],
                     monitor=monitor)
