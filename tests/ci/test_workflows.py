@@ -345,8 +345,15 @@ def preview_problems(workflow: dict[str, Any]) -> list[str]:
             if str(run.inputs.get(key)) != expected]
 
 
+def pinned_pulumi_sdk_version() -> str:
+    (version,) = re.findall(r"^pulumi==(\S+)$", (REPO_ROOT / "requirements.txt").read_text(), re.MULTILINE)
+    return version
+
+
 def pinning_problems(workflow: dict[str, Any]) -> list[str]:
+    """Actions pinned to a major version or commit, and the Pulumi CLI to the release of the pinned SDK."""
     problems = []
+    cli_version = pinned_pulumi_sdk_version()
     for job_id, job in workflow["jobs"].items():
         for step in job.get("steps", []):
             uses = step.get("uses", "")
@@ -356,6 +363,9 @@ def pinning_problems(workflow: dict[str, Any]) -> list[str]:
                     problems.append(f"{job_id}: {uses!r} is not pinned to a major version or commit")
             if action_name(step) == PULUMI_ACTION and uses != f"{PULUMI_ACTION}@v6":
                 problems.append(f"{job_id}: {uses!r}, expected {PULUMI_ACTION}@v6")
+            if action_name(step) == PULUMI_ACTION and str(step.get("with", {}).get("pulumi-version")) != cli_version:
+                problems.append(f"{job_id}: {PULUMI_ACTION} installs CLI {step.get('with', {}).get('pulumi-version')!r}"
+                                f", expected {cli_version!r}, the release of the pulumi SDK in requirements.txt")
     return problems
 
 
@@ -776,10 +786,15 @@ def test_unpinned_actions_and_misspelt_inputs_are_caught(preview):
     misspelt = mutated(preview)
     step = pulumi_command_step(misspelt["jobs"]["preview"])["with"]
     step["policy-packs"] = step.pop("policyPacks")
+    other_cli = mutated(preview)
+    pulumi_command_step(other_cli["jobs"]["preview"])["with"]["pulumi-version"] = "^3"
 
     assert pinning_problems(unpinned) == ["test: 'actions/checkout@main' is not pinned to a major version or commit"]
     assert pinning_problems(old_pulumi) == ["preview: 'pulumi/actions@v5', expected pulumi/actions@v6"]
     assert action_input_problems(misspelt) == ["preview: pulumi/actions has no input 'policy-packs'"]
+    assert pinning_problems(other_cli) == [
+        f"preview: pulumi/actions installs CLI '^3', expected {pinned_pulumi_sdk_version()!r}, the release of the "
+        "pulumi SDK in requirements.txt"]
 
 
 @pytest.mark.parametrize("path", ALL_WORKFLOWS, ids=lambda path: path.name)
