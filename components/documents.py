@@ -23,6 +23,9 @@ TRUST_POLICY_DEFAULT_MAX_CHARACTERS = 2048
 # The console switches only to roles whose path and name together fit in 64 characters.
 CONSOLE_MAX_ROLE_PATH_AND_NAME = 64
 
+# The name of the role's inline policy (grant setting inlinePolicy).
+INLINE_POLICY_NAME = "partner-permissions"
+
 SIGNIN_HOSTS = {
     "aws": "signin.aws.amazon.com",
     "aws-cn": "signin.amazonaws.cn",

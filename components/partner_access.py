@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.documents import (
+    INLINE_POLICY_NAME,
     cli_profile,
     console_switch_blocker,
     partner_policy_document,
@@ -112,7 +113,7 @@ class PartnerAccessGrant(pulumi.ComponentResource):
             aws.iam.RolePolicy(
                 f"{name}-inline-policy",
                 role=role.name,
-                name="partner-permissions",
+                name=INLINE_POLICY_NAME,
                 policy=json.dumps(grant.inline_policy),
                 opts=child,
             )

@@ -12,7 +12,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from components.documents import partner_policy_document, trust_policy_document
+from components.documents import INLINE_POLICY_NAME, partner_policy_document, trust_policy_document
 from components.grant_model import Grant, PartnerGroup
 from support.moto_accounts import emulated_iam, in_account
 
@@ -73,7 +73,7 @@ def create_host_side(iam, the_grant: Grant, trust_policy: dict) -> dict:
     for policy_arn in the_grant.managed_policy_arns:
         iam.attach_role_policy(RoleName=the_grant.role_name, PolicyArn=policy_arn)
     if the_grant.inline_policy is not None:
-        iam.put_role_policy(RoleName=the_grant.role_name, PolicyName="inline",
+        iam.put_role_policy(RoleName=the_grant.role_name, PolicyName=INLINE_POLICY_NAME,
                             PolicyDocument=json.dumps(the_grant.inline_policy))
     return role
 
@@ -114,7 +114,7 @@ def test_host_account_accepts_the_role_and_its_trust(the_grant, external_id):
         attached = iam.list_attached_role_policies(RoleName=the_grant.role_name)["AttachedPolicies"]
         assert [policy["PolicyArn"] for policy in attached] == list(the_grant.managed_policy_arns)
         inline_names = iam.list_role_policies(RoleName=the_grant.role_name)["PolicyNames"]
-        assert inline_names == ([] if the_grant.inline_policy is None else ["inline"])
+        assert inline_names == ([] if the_grant.inline_policy is None else [INLINE_POLICY_NAME])
 
 
 @grants
