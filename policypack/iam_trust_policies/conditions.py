@@ -5,6 +5,10 @@ request. Keys a context does not mention could hold anything, so clauses on them
 The rules follow the IAM reference: values of one key are ORed (NORed for negated operators); keys and operators are
 ANDed; a key absent from the request fails every operator except negated ones (which pass), ...IfExists (passes) and
 Null; ForAllValues passes and ForAnyValue fails on an absent key.
+
+Policy variables ("${aws:PrincipalTag/mfa}") in values are substituted by IAM from the request, which the caller may
+shape, and a variable IAM cannot resolve may void the whole statement. A clause holding one is therefore never
+decided true; it is decided false only when its other values already make it false whatever the variable becomes.
 """
 
 from __future__ import annotations
@@ -45,17 +49,24 @@ def clause_truth(clause: ConditionClause, context: RequestContext) -> bool | Non
     actual = context[clause.key_lower]
     operator = clause.base_operator
     if operator == "null":
-        return _null_truth(clause.values, actual)
+        truth = _null_truth(clause.plain_values, actual)
+        return None if clause.has_variable else truth
     if actual is None:
         if clause.if_exists or clause.set_qualifier == "forallvalues":
-            return True
-        if clause.set_qualifier == "foranyvalue":
-            return False
-        return operator in _NEGATED_OPERATORS
-    matched = _any_value_matches(operator, actual, clause.values)
+            truth = True
+        elif clause.set_qualifier == "foranyvalue":
+            truth = False
+        else:
+            truth = operator in _NEGATED_OPERATORS
+        return None if truth and clause.has_variable else truth
+    matched = _any_value_matches(operator, actual, clause)
+    negated = operator in _NEGATED_OPERATORS
+    if clause.has_variable:
+        # The variable may match too, or void the statement: only a literal match under a negated operator decides.
+        return False if matched and negated else None
     if matched is None:
         return None
-    return not matched if operator in _NEGATED_OPERATORS else matched
+    return not matched if negated else matched
 
 
 def conditions_truth(clauses: Iterable[ConditionClause], context: RequestContext) -> bool | None:
@@ -79,15 +90,17 @@ def _null_truth(values: tuple[str, ...], actual: str | None) -> bool:
     return False
 
 
-def _any_value_matches(operator: str, actual: str, values: tuple[str, ...]) -> bool | None:
-    """Whether any policy value matches the request value, ignoring negation; None for operators not modelled."""
+def _any_value_matches(operator: str, actual: str, clause: ConditionClause) -> bool | None:
+    """Whether any literal policy value matches the request value, ignoring negation; None for operators not
+    modelled."""
+    values = clause.plain_values
     if operator in ("stringequals", "stringnotequals", "arnequals", "arnnotequals"):
         return actual in values
     if operator in ("stringequalsignorecase", "stringnotequalsignorecase"):
         folded = actual.casefold()
         return any(value.casefold() == folded for value in values)
     if operator in ("stringlike", "stringnotlike", "arnlike", "arnnotlike"):
-        return any(glob_regex(value).fullmatch(actual) is not None for value in values)
+        return any(glob_regex(pattern).fullmatch(actual) is not None for pattern in clause.patterns)
     if operator == "bool":
         lowered = actual.lower()
         return any(value.lower() == lowered for value in values)

@@ -14,6 +14,13 @@ from typing import Any
 
 ASSUME_ROLE_ACTION = "sts:assumerole"
 _ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}$")
+# IAM caps a role trust policy at 4,096 characters without whitespace (its largest quota) and an inline identity
+# policy at 10,240; anything larger cannot be deployed, and analysing it would only cost time.
+MAX_COMPACT_DOCUMENT_CHARACTERS = 10_240
+# "${*}", "${?}" and "${$}" stand for the literal characters; any other "${...}" is a policy variable.
+_ESCAPES = {"${*}": "*", "${?}": "?", "${$}": "$"}
+_VARIABLE_RE = re.compile(r"\$\{(?![*?$]\})")
+_GLOB_TOKEN_RE = re.compile(r"\$\{[*?$]\}|[*?]|[^*?$]+|\$")
 
 
 class Unknown:
@@ -81,6 +88,15 @@ class Principal:
     def is_outside(self, own_account_ids: frozenset[str]) -> bool:
         return self.is_wildcard or self.account_id is None or self.account_id not in own_account_ids
 
+    @property
+    def identity_arn(self) -> str | None:
+        """The ARN a caller named by this principal has as aws:PrincipalArn: known for IAM users and roles only
+        (an account's callers have many ARNs; an assumed-role ARN does not show the role's path)."""
+        if self.account_id is None or self.is_whole_account:
+            return None
+        parts = self.text.split(":", 5)
+        return self.text if parts[2] == "iam" and parts[5].startswith(("user/", "role/")) else None
+
 
 WILDCARD_PRINCIPAL = Principal(text="*", account_id=None, is_wildcard=True, is_whole_account=False)
 
@@ -91,11 +107,15 @@ def parse_principal(text: str) -> Principal:
         return WILDCARD_PRINCIPAL
     if is_account_id(text):
         return Principal(text=text, account_id=text, is_wildcard=False, is_whole_account=True)
+    if "*" in text or "?" in text:
+        # IAM refuses partial wildcards in principals ("arn:aws:iam::*:root", ".../role/*"): only "*" alone.
+        raise _StatementError(
+            f'names the principal "{text}" with a wildcard; IAM accepts "*" on its own but no wildcard inside an '
+            "account ID or ARN, so name each account or ARN exactly"
+        )
     account_id = account_of_arn(text)
-    # A wildcard inside an ARN is not valid IAM; treating it as "anyone" errs towards flagging.
-    is_wildcard = "*" in text or "?" in text
     is_root = account_id is not None and text.split(":", 5)[5] == "root"
-    return Principal(text=text, account_id=account_id, is_wildcard=is_wildcard, is_whole_account=is_root)
+    return Principal(text=text, account_id=account_id, is_wildcard=False, is_whole_account=is_root)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +130,13 @@ class ConditionClause:
     key: str
     key_lower: str
     values: tuple[str, ...]
+    # A value holds a policy variable: IAM substitutes it from the request (the caller may control it, e.g. through
+    # its tags), or may drop the whole statement when it cannot, so the clause's outcome is not known here.
+    has_variable: bool
+    # The values without variables, escapes resolved: what equality, Bool, numeric and Null operators compare.
+    plain_values: tuple[str, ...]
+    # The values without variables, escapes kept: what the ...Like operators match as patterns.
+    patterns: tuple[str, ...]
 
     def render(self) -> str:
         shown: object = self.values[0] if len(self.values) == 1 else list(self.values)
@@ -133,6 +160,9 @@ class Statement:
     raw_condition: dict[str, Any]
     # Whether Action / NotAction covers sts:AssumeRole; every check asks, so it is decided once while parsing.
     grants_assume_role: bool
+    # A statement holding values not known yet (preview), kept as a Deny that might cover any request it could
+    # cover once known: unknown principals, actions and conditions count as "could be anything".
+    undecided: bool = False
 
     @property
     def label(self) -> str:
@@ -153,8 +183,28 @@ class Statement:
         return self.principals or ()
 
 
+@lru_cache(maxsize=4096)
 def glob_regex(pattern: str) -> re.Pattern[str]:
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), re.DOTALL)
+    """An IAM ...Like pattern as a regex: "*" any run, "?" one character, "${*}" "${?}" "${$}" the characters."""
+    return re.compile(
+        "".join(
+            ".*" if token == "*" else "." if token == "?" else re.escape(_ESCAPES.get(token, token))
+            for token in _GLOB_TOKEN_RE.findall(pattern)
+        ),
+        re.DOTALL,
+    )
+
+
+def has_policy_variable(value: str) -> bool:
+    return "${" in value and _VARIABLE_RE.search(value) is not None
+
+
+def _unescaped(value: str) -> str:
+    if "${" not in value:
+        return value
+    for escape, character in _ESCAPES.items():
+        value = value.replace(escape, character)
+    return value
 
 
 @lru_cache(maxsize=4096)
@@ -175,13 +225,42 @@ def action_list_covers(
     return False
 
 
+class _DuplicateKeyError(Exception):
+    """Raised from inside json.loads; not a ValueError, so it is not mistaken for a syntax error."""
+
+
+def _object_without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise _DuplicateKeyError(duplicate)
+    return result
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_object_without_duplicate_keys)
+
+
 def load_document(document: object) -> dict[str, Any]:
-    """A policy given as a dict or a JSON string, as a dict; anything else raises MalformedPolicyError."""
+    """A policy given as a dict or a JSON string, as a dict; anything else raises MalformedPolicyError.
+
+    JSON text with a key twice in one object is refused: parsers disagree on which value wins, so the document IAM
+    stores need not be the one analysed. Documents IAM could never store (too long) are refused before analysis.
+    """
     if isinstance(document, str):
+        if len(document) > MAX_COMPACT_DOCUMENT_CHARACTERS:
+            _check_size(document)
         try:
-            document = json.loads(document)
+            document = _DECODER.decode(document)
+        except _DuplicateKeyError as duplicate:
+            raise MalformedPolicyError(
+                f'the policy document has the key "{_short(duplicate)}" twice in one object; parsers keep one of '
+                "the values (which one varies), so state each key once"
+            ) from None
         except (ValueError, RecursionError) as error:
             raise MalformedPolicyError(f"the policy document is not valid JSON ({_short(error)})") from None
+    elif isinstance(document, dict):
+        _check_size(document)
     if not isinstance(document, dict):
         raise MalformedPolicyError(
             f"the policy document must be a JSON object, not {_describe_type(document)}"
@@ -189,16 +268,105 @@ def load_document(document: object) -> dict[str, Any]:
     return document
 
 
+def _check_size(document: object) -> None:
+    if isinstance(document, str):
+        length = len("".join(document.split()))
+    else:
+        try:
+            length = len(json.dumps(document, separators=(",", ":"), ensure_ascii=False, default=repr))
+        except (ValueError, TypeError, RecursionError):
+            return  # not JSON-shaped; parsing says what is wrong
+    if length > MAX_COMPACT_DOCUMENT_CHARACTERS:
+        raise MalformedPolicyError(
+            f"the policy document is {length:,} characters long without whitespace; IAM accepts at most 4,096 "
+            f"for a role trust policy and {MAX_COMPACT_DOCUMENT_CHARACTERS:,} for an inline policy, so it cannot be "
+            "deployed"
+        )
+
+
 def parse_policy(document: object, kind: PolicyKind) -> list[Statement]:
+    """The document's statements. Values not known yet (UNKNOWN, during preview) are tolerated: an unknown document
+    or Statement list yields no statements, an Allow holding an unknown is left out (it is checked at `up`), and any
+    other statement holding one becomes an undecided Deny (see Statement.undecided)."""
+    if document is UNKNOWN:
+        return []
+    # JSON text is known as a whole; only an object from the engine can hold UNKNOWN markers.
+    may_hold_unknowns = not isinstance(document, str) and contains_unknown(document)
     loaded = load_document(document)
     statements = loaded.get("Statement")
+    if statements is UNKNOWN:
+        return []
     if statements is None:
         raise MalformedPolicyError("the policy document has no Statement")
     if isinstance(statements, dict):
         statements = [statements]
     elif not isinstance(statements, list):
         raise MalformedPolicyError(f"Statement must be an object or a list, not {_describe_type(statements)}")
-    return [_parse_statement(index, statement, kind) for index, statement in enumerate(statements)]
+    parsed: list[Statement] = []
+    for index, statement in enumerate(statements):
+        if not may_hold_unknowns or not contains_unknown(statement):
+            parsed.append(_parse_statement(index, statement, kind))
+        elif not (isinstance(statement, dict) and statement.get("Effect") == "Allow"):
+            parsed.append(_undecided_deny(index, statement, kind))
+    return parsed
+
+
+# Stands for a condition whose key or values are not known yet: no request context decides it.
+_UNDECIDED_CLAUSE = ConditionClause("Unknown", "unknown", False, None, "unknown", "\x00unknown", (), True, (), ())
+
+
+def _undecided_deny(index: int, statement: object, kind: PolicyKind) -> Statement:
+    """A statement holding unknowns as the widest Deny it could turn out to be."""
+    known: dict[str, Any] = {"Effect": "Deny"}
+    undecided_conditions = False
+    if isinstance(statement, dict):
+        sid = statement.get("Sid")
+        if isinstance(sid, str):
+            known["Sid"] = sid
+        for element, negated, anything in (
+            ("Principal", "NotPrincipal", "*"),
+            ("Action", "NotAction", "*"),
+            ("Resource", "NotResource", "*"),
+        ):
+            for name in (element, negated):
+                if name in statement:
+                    value = statement[name]
+                    if contains_unknown(value):
+                        known[element] = anything
+                    else:
+                        known[name] = value
+        condition = statement.get("Condition")
+        if condition is UNKNOWN or (condition is not None and not isinstance(condition, dict)):
+            undecided_conditions = True
+        elif condition:
+            known_condition: dict[str, Any] = {}
+            for operator, keys in condition.items():
+                if not isinstance(keys, dict):
+                    undecided_conditions = True
+                    continue
+                for key, values in keys.items():
+                    if contains_unknown(values):
+                        undecided_conditions = True
+                    else:
+                        known_condition.setdefault(operator, {})[key] = values
+            known["Condition"] = known_condition
+        try:
+            parsed = _parse_statement_body(index, known, kind)
+        except _StatementError:
+            parsed = None
+    else:
+        parsed = None
+    if parsed is None:
+        # Nothing usable is known: it could deny anything.
+        principals = (WILDCARD_PRINCIPAL,) if kind is PolicyKind.TRUST else None
+        resources = ("*",) if kind is PolicyKind.IDENTITY else None
+        return Statement(
+            index, None, False, principals, None, ("*",), None, resources, None, (_UNDECIDED_CLAUSE,), {}, True, True
+        )
+    parsed.undecided = True
+    if undecided_conditions:
+        parsed.conditions = (*parsed.conditions, _UNDECIDED_CLAUSE)
+    return parsed
 
 
 class _StatementError(ValueError):
@@ -302,7 +470,10 @@ def _parse_principal_block(block: object, element: str) -> tuple[Principal, ...]
         name_list = (names,) if isinstance(names, str) else _string_list(names, f"{element} {principal_type}")
         # Service, Federated and CanonicalUser principals are not AWS account identities.
         if principal_type == "AWS" or principal_type.upper() == "AWS":
-            principals.extend(map(parse_principal, name_list))
+            try:
+                principals.extend(map(parse_principal, name_list))
+            except _StatementError as error:
+                raise _StatementError(f"{element} {principal_type} {error}") from None
     return tuple(principals)
 
 
@@ -335,6 +506,12 @@ def _condition_clause(operator: str, key: str, values: tuple[str, ...]) -> Condi
     if_exists = base.endswith("ifexists")
     if if_exists:
         base = base[: -len("ifexists")]
+    has_variable = False
+    plain_values = patterns = values
+    if any("${" in value for value in values):
+        patterns = tuple(value for value in values if not has_policy_variable(value))
+        has_variable = len(patterns) != len(values)
+        plain_values = tuple(_unescaped(value) for value in patterns)
     return ConditionClause(
         operator=operator,
         base_operator=base,
@@ -343,6 +520,9 @@ def _condition_clause(operator: str, key: str, values: tuple[str, ...]) -> Condi
         key=key,
         key_lower=key.lower(),
         values=values,
+        has_variable=has_variable,
+        plain_values=plain_values,
+        patterns=patterns,
     )
 
 

@@ -42,20 +42,45 @@ def wildcard_assume_role_messages(document: object) -> list[str]:
 
 
 def grants_full_admin(document: object) -> bool:
-    """Whether some Allow statement grants every action on every resource (what AdministratorAccess grants)."""
+    """Whether some Allow statement grants what AdministratorAccess grants, or as good as that ("*" on "*").
+
+    Every action: an Action pattern made only of "*" and ":" ("*", "*:*"), or a NotAction that names only exact
+    actions (it leaves every service wide open; a NotAction with a wildcard such as "iam:*" withholds a whole
+    service and is not counted). Every resource: "*", an ARN pattern that matches every ARN ("arn:*", "arn:*:*"),
+    or a NotResource that does not itself exclude every resource. Conditions are not weighed: an administrator
+    grant behind a condition is still one.
+    """
     try:
         statements = parse_policy(document, PolicyKind.IDENTITY)
     except MalformedPolicyError:
         return False
-    return any(_is_star_on_star(statement) for statement in statements)
+    return any(_is_admin_equivalent(statement) for statement in statements)
 
 
-def _is_star_on_star(statement: Statement) -> bool:
-    if not statement.is_allow or statement.action_patterns is None or statement.resource_patterns is None:
+def _is_admin_equivalent(statement: Statement) -> bool:
+    if not statement.is_allow:
         return False
-    every_action = any(set(pattern) <= {"*", ":"} and "*" in pattern for pattern in statement.action_patterns)
-    every_resource = "*" in statement.resource_patterns
+    if statement.action_patterns is not None:
+        every_action = any(_matches_everything(pattern, ":") for pattern in statement.action_patterns)
+    else:
+        every_action = not any("*" in pattern or "?" in pattern for pattern in statement.not_action_patterns or ())
+    if statement.resource_patterns is not None:
+        every_resource = any(_matches_every_arn(pattern) for pattern in statement.resource_patterns)
+    else:
+        every_resource = not any(_matches_every_arn(pattern) for pattern in statement.not_resource_patterns or ())
     return every_action and every_resource
+
+
+def _matches_everything(pattern: str, separator: str) -> bool:
+    return "*" in pattern and set(pattern) <= {"*", separator}
+
+
+def _matches_every_arn(pattern: str) -> bool:
+    """"*", or "arn:" followed by stars and at most five colons, which every ARN (six segments) matches."""
+    if pattern == "*":
+        return True
+    rest = pattern.removeprefix("arn:")
+    return rest != pattern and _matches_everything(rest, ":") and rest.count(":") <= 4
 
 
 def _wildcard_resource_problem(statement: Statement) -> str | None:

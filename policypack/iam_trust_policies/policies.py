@@ -169,27 +169,36 @@ def _provider_allowed_account_ids(provider: Any) -> object:
     return plain_property(provider.props, "allowedAccountIds")
 
 
-def _role_trust_document(args: ResourceValidationArgs) -> object:
-    """The role's trust policy as a plain value, or None when this is not a role or the policy is not known yet."""
+def _role_trust_document(args: ResourceValidationArgs, partly_known: bool = False) -> object:
+    """The role's trust policy as a plain value, or None when this is not a role or the policy is not known yet.
+
+    partly_known keeps a document some of whose values are not known yet (UNKNOWN inside), for checks whose
+    analysis handles them; a wholly unknown document is None either way.
+    """
     trust_property = ROLE_TRUST_PROPERTIES.get(args.resource_type)
     if trust_property is None:
         return None
     document = plain_property(args.props, trust_property)
-    return None if contains_unknown(document) else document
+    if document is UNKNOWN or (not partly_known and contains_unknown(document)):
+        return None
+    return document
 
 
 def _role_own_accounts(args: ResourceValidationArgs, schema: PolicyConfigSchema) -> frozenset[str] | None:
-    """None when an input that decides the own accounts is not known yet."""
+    """None when an input that decides the own accounts is not known yet.
+
+    The role's ARN is not among a resource policy's inputs (a Role has no `arn` input), so only exemptions and the
+    provider's pinned account decide here; the stack policy also uses the ARN from the role's outputs.
+    """
     allowed = _provider_allowed_account_ids(args.provider)
-    role_arn = plain_property(args.props, "arn")
     if contains_unknown(allowed):
         return None
     exempt = _account_list(args.get_config(), EXEMPT_ACCOUNT_IDS, schema)
-    return own_account_ids(exempt, allowed, None if role_arn is UNKNOWN else role_arn)
+    return own_account_ids(exempt, allowed)
 
 
 def _validate_mfa(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    document = _role_trust_document(args)
+    document = _role_trust_document(args, partly_known=True)
     own = _role_own_accounts(args, MFA_CONFIG)
     if document is None or own is None:
         return

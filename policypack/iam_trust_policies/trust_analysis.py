@@ -10,6 +10,7 @@ own, so two Deny statements that each cover one way of calling without MFA toget
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from .documents import (
     PolicyKind,
     Principal,
     Statement,
+    account_of_arn,
     parse_policy,
 )
 
@@ -94,6 +96,48 @@ class ExposedGrant:
     uncovering_denies: tuple[Statement, ...]
 
 
+PRINCIPAL_ACCOUNT_KEY = "aws:principalaccount"
+PRINCIPAL_ARN_KEY = "aws:principalarn"
+_PRINCIPAL_KEYS = frozenset({PRINCIPAL_ACCOUNT_KEY, PRINCIPAL_ARN_KEY})
+# A message lists at most this many Deny statements by name.
+MAX_LISTED_DENIES = 5
+
+
+def _principal_context(context: RequestContext, principal: Principal) -> RequestContext:
+    """The context with the keys IAM derives from the caller bound, when the principal fixes them: a caller named by
+    an account or ARN always has that aws:PrincipalAccount, and a user or role ARN is its aws:PrincipalArn."""
+    if principal.is_wildcard or principal.account_id is None:
+        return context
+    bound = {**context, PRINCIPAL_ACCOUNT_KEY: principal.account_id}
+    arn = principal.identity_arn
+    if arn is not None:
+        bound[PRINCIPAL_ARN_KEY] = arn
+    return bound
+
+
+@dataclass
+class _DenyState:
+    """For one request context: the Deny statements that certainly apply, the undecided ones that might, and the
+    conditional ones that do not certainly apply (named in messages)."""
+
+    context: RequestContext
+    applying: list[Statement]
+    possible: list[Statement]
+    missed: list[Statement]
+
+    @classmethod
+    def of(cls, context: RequestContext, decided: list[Statement], undecided: list[Statement]) -> _DenyState:
+        applying: list[Statement] = []
+        missed: list[Statement] = []
+        for deny in decided:
+            if conditions_truth(deny.conditions, context) is True:
+                applying.append(deny)
+            elif deny.conditions:
+                missed.append(deny)
+        possible = [deny for deny in undecided if conditions_truth(deny.conditions, context) is not False]
+        return cls(context, applying, possible, missed)
+
+
 def exposed_grants(
     statements: list[Statement],
     own_account_ids: frozenset[str],
@@ -102,14 +146,33 @@ def exposed_grants(
 ) -> list[ExposedGrant]:
     """Allow statements letting a principal outside own_account_ids assume the role in one of the scenarios.
 
-    principal_filter, when given, keeps only principals of those accounts (used for third parties).
+    principal_filter, when given, keeps only principals of those accounts (used for third parties). A grant that
+    an undecided Deny (one holding values not known yet) might cover is not reported: it is checked again at `up`.
+    When some condition tests aws:PrincipalAccount or aws:PrincipalArn, each principal is checked with the values
+    it fixes bound (see _principal_context); otherwise one context per scenario serves every principal.
     """
     denies = [statement for statement in statements if not statement.is_allow and statement.grants_assume_role]
-    # Per scenario, the Deny statements whose conditions certainly apply to such a request.
-    active_denies = [
-        [deny for deny in denies if conditions_truth(deny.conditions, scenario.context) is True]
-        for scenario in scenarios
-    ]
+    decided = [deny for deny in denies if not deny.undecided]
+    undecided = [deny for deny in denies if deny.undecided]
+    binds_principal = any(
+        clause.key_lower in _PRINCIPAL_KEYS
+        for statement in statements
+        if statement.conditions
+        for clause in statement.conditions
+    )
+    unbound_states = [_DenyState.of(scenario.context, decided, undecided) for scenario in scenarios]
+    bound_states: dict[tuple[int, str, str | None], _DenyState] = {}
+
+    def state_for(scenario_index: int, principal: Principal) -> _DenyState:
+        if not binds_principal or principal.is_wildcard or principal.account_id is None:
+            return unbound_states[scenario_index]
+        key = (scenario_index, principal.account_id, principal.identity_arn)
+        state = bound_states.get(key)
+        if state is None:
+            context = _principal_context(scenarios[scenario_index].context, principal)
+            state = bound_states[key] = _DenyState.of(context, decided, undecided)
+        return state
+
     grants: list[ExposedGrant] = []
     for statement in statements:
         if not statement.is_allow or not statement.grants_assume_role:
@@ -122,28 +185,38 @@ def exposed_grants(
         ]
         if not principals:
             continue
-        exposed_principals: list[Principal] = []
+        # Ordered sets (dicts): who gets in, under which scenarios, and which conditional Deny statements that
+        # cover them by principal and action do not certainly apply.
+        exposed_principals: dict[Principal, None] = {}
         exposed_scenarios: list[RequestScenario] = []
-        # Conditional Deny statements that do not apply to some request this statement lets through.
-        missed_denies: list[Statement] = []
-        for scenario, scenario_denies in zip(scenarios, active_denies, strict=True):
-            if conditions_truth(statement.conditions, scenario.context) is False:
+        missed_denies: dict[Statement, None] = {}
+        for scenario_index, scenario in enumerate(scenarios):
+            if not binds_principal and conditions_truth(statement.conditions, scenario.context) is False:
                 continue
+            exposed_here = False
             for principal in principals:
-                if scenario_denies and any(_deny_covers_principal(deny, principal) for deny in scenario_denies):
+                state = state_for(scenario_index, principal)
+                if binds_principal and conditions_truth(statement.conditions, state.context) is False:
                     continue
-                if principal not in exposed_principals:
-                    exposed_principals.append(principal)
-                if scenario not in exposed_scenarios:
-                    exposed_scenarios.append(scenario)
-                    missed_denies.extend(
-                        deny
-                        for deny in denies
-                        if deny.conditions and deny not in scenario_denies and deny not in missed_denies
-                    )
+                if state.applying and any(_deny_covers_principal(deny, principal) for deny in state.applying):
+                    continue
+                if state.possible and any(_deny_covers_principal(deny, principal) for deny in state.possible):
+                    continue
+                exposed_principals[principal] = None
+                exposed_here = True
+                for deny in state.missed:
+                    if _deny_covers_principal(deny, principal):
+                        missed_denies[deny] = None
+            if exposed_here:
+                exposed_scenarios.append(scenario)
         if exposed_principals:
             grants.append(
-                ExposedGrant(statement, tuple(exposed_principals), tuple(exposed_scenarios), tuple(missed_denies))
+                ExposedGrant(
+                    statement,
+                    tuple(exposed_principals),
+                    tuple(exposed_scenarios),
+                    tuple(sorted(missed_denies, key=lambda deny: deny.index)),
+                )
             )
     return grants
 
@@ -223,6 +296,8 @@ def open_trust_violations(document: object) -> list[TrustViolation]:
         return []
     if any(_deny_narrows_wildcard(statement) for statement in statements):
         return []
+    if any(statement.undecided for statement in statements):
+        return []  # a statement not known yet might narrow the trust; checked again at `up`
     violations: list[TrustViolation] = []
     for statement in statements:
         if not statement.is_allow or not statement.grants_assume_role:
@@ -261,14 +336,37 @@ def cross_account_principals(document: object, own_account_ids: frozenset[str]) 
 
 
 def _narrows(clause: ConditionClause, operators: frozenset[str]) -> bool:
-    return (
-        clause.key_lower in NARROWING_KEYS
-        and clause.base_operator in operators
-        and not clause.if_exists
-        and clause.set_qualifier != "forallvalues"
-        and bool(clause.values)
-        and all(value.strip("*?") for value in clause.values)
-    )
+    """Whether the clause pins the caller down: every value must name concrete accounts, organizations or ARNs."""
+    if (
+        clause.key_lower not in NARROWING_KEYS
+        or clause.base_operator not in operators
+        or clause.if_exists
+        or clause.set_qualifier == "forallvalues"
+        or clause.has_variable
+        or not clause.values
+    ):
+        return False
+    return all(_narrowing_value(clause.key_lower, value) for value in clause.values)
+
+
+_EXACT_VALUE_KEYS = frozenset(
+    key.lower() for key in ("aws:PrincipalAccount", "aws:SourceAccount", "aws:PrincipalOrgID", "aws:SourceOrgID")
+)
+_ARN_KEYS = frozenset(key.lower() for key in ("aws:PrincipalArn", "aws:SourceArn"))
+_ORG_PATH_KEYS = frozenset(key.lower() for key in ("aws:PrincipalOrgPaths", "aws:SourceOrgPaths"))
+_ORG_PATH_PREFIX_RE = re.compile(r"^o-[a-z0-9]+/r-[a-z0-9]+(/|$)")
+
+
+def _narrowing_value(key_lower: str, value: str) -> bool:
+    if key_lower in _EXACT_VALUE_KEYS:
+        return bool(value) and "*" not in value and "?" not in value
+    if key_lower in _ARN_KEYS:
+        return account_of_arn(value) is not None
+    if key_lower in _ORG_PATH_KEYS:
+        return _ORG_PATH_PREFIX_RE.match(value) is not None
+    # aws:userid: "<unique ID or account>:<session>"; the part naming the caller must be exact.
+    caller = value.split(":", 1)[0]
+    return bool(caller) and "*" not in caller and "?" not in caller
 
 
 def _deny_narrows_wildcard(statement: Statement) -> bool:
@@ -288,7 +386,11 @@ def _violation(grant: ExposedGrant, missing: str, problem: str, fixed_condition:
     requests = " and ".join(scenario.description for scenario in grant.scenarios)
     deny_note = ""
     if grant.uncovering_denies:
-        labels = ", ".join(deny.label for deny in grant.uncovering_denies)
+        listed = grant.uncovering_denies[:MAX_LISTED_DENIES]
+        labels = ", ".join(deny.label for deny in listed)
+        more = len(grant.uncovering_denies) - len(listed)
+        if more:
+            labels += f" and {more} more"
         deny_note = f" The Deny in {labels} does not certainly apply to such a request."
     message = (
         f"{statement.title} lets {principal_names} assume this role {missing}: {requests} "

@@ -134,10 +134,20 @@ def test_two_denies_that_together_cover_every_request_without_mfa_protect_the_ro
             deny(
                 {
                     "BoolIfExists": {"aws:MultiFactorAuthPresent": "false"},
-                    "StringEquals": {"aws:PrincipalAccount": PARTNER},
+                    "StringEquals": {"aws:PrincipalType": "User"},
                 }
             ),
             False,
+        ),
+        # A caller the partner's root trust lets in always has aws:PrincipalAccount = the partner's account.
+        (
+            deny(
+                {
+                    "BoolIfExists": {"aws:MultiFactorAuthPresent": "false"},
+                    "StringEquals": {"aws:PrincipalAccount": PARTNER},
+                }
+            ),
+            True,
         ),
         (deny(), True),
         (deny({"NumericGreaterThanIfExists": {"aws:MultiFactorAuthAge": "3600"}}), True),
@@ -322,7 +332,9 @@ def test_message_lists_every_exposed_principal_of_the_statement():
         (trust(allow(principal="someone")), 'must be "*" or an object'),
         (trust(allow(condition=["Bool"])), "Condition must be an object"),
         (trust(allow(condition={"Bool": {"aws:MultiFactorAuthPresent": {"x": 1}}})), "values must be strings"),
-        ("[" * 100_000, "not valid JSON"),
+        ("[" * 10_000, "not valid JSON"),
+        ('{"Statement": [], "Statement": []}', 'the key "Statement" twice'),
+        (trust(allow(principal={"AWS": "arn:aws:iam::*:root"})), 'names the principal "arn:aws:iam::*:root"'),
     ],
 )
 def test_malformed_documents_are_one_violation_that_says_what_is_wrong(document, explanation):
@@ -597,3 +609,209 @@ def test_unknown_markers_are_detected_anywhere_in_a_value():
     assert contains_unknown({"a": [1, {"b": UNKNOWN}]})
     assert not contains_unknown({"a": [1, {"b": "c"}]})
     assert glob_regex("a*b?").fullmatch("axxbc")
+
+
+# --- policy variables in condition values ----------------------------------------------------------------------------
+
+MFA_PRESENT = "aws:MultiFactorAuthPresent"
+TAG_VARIABLE = "${aws:PrincipalTag/mfa}"
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        # The variable resolves to the request's own value, so with MFA "false" the clause holds.
+        {"StringEquals": {MFA_PRESENT: "${aws:MultiFactorAuthPresent}"}},
+        # The caller's account controls its tags, and with them the value compared.
+        {"StringEquals": {MFA_PRESENT: TAG_VARIABLE}},
+        {"StringLike": {MFA_PRESENT: ["true", TAG_VARIABLE]}},
+        {"Bool": {MFA_PRESENT: TAG_VARIABLE}},
+    ],
+)
+def test_allow_whose_mfa_value_is_a_policy_variable_is_flagged(condition):
+    assert flagged(trust(allow(condition=condition)))
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        # A literal value already fails: no substitution can rescue the clause.
+        {**MFA_TRUE, "StringEquals": {"sts:RoleSessionName": "${aws:username}"}},
+        {**MFA_TRUE, "StringEquals": {MFA_PRESENT: TAG_VARIABLE}},
+        # Escapes are the literal characters: "${*}" is a star, not a wildcard, so "false" does not match it.
+        {"StringLike": {MFA_PRESENT: "${*}"}, "Bool": {MFA_PRESENT: ["true"]}},
+    ],
+)
+def test_allow_with_a_variable_beside_a_failing_literal_clause_passes(condition):
+    assert mfa_violations(trust(allow(condition=condition)), OWN) == []
+
+
+def test_escaped_star_is_literal_and_a_plain_star_is_a_wildcard():
+    assert not flagged(trust(allow(condition={"StringLike": {MFA_PRESENT: "${*}"}})))
+    assert flagged(trust(allow(condition={"StringLike": {MFA_PRESENT: "*"}})))
+
+
+@pytest.mark.parametrize(
+    ("deny_condition", "protects"),
+    [
+        ({"StringNotEqualsIfExists": {MFA_PRESENT: "${aws:MultiFactorAuthPresent}"}}, False),
+        ({"StringNotEquals": {MFA_PRESENT: TAG_VARIABLE}}, False),
+        ({"BoolIfExists": {MFA_PRESENT: "false"}, "StringEquals": {"aws:PrincipalTag/team": TAG_VARIABLE}}, False),
+        ({"BoolIfExists": {MFA_PRESENT: "false"}, "StringLike": {"sts:RoleSessionName": "${*}"}}, False),
+        ({"BoolIfExists": {MFA_PRESENT: "false"}}, True),
+    ],
+)
+def test_deny_with_a_policy_variable_is_not_trusted_to_cover_the_request(deny_condition, protects):
+    assert flagged(trust(allow(), deny(deny_condition))) is not protects
+
+
+def test_a_variable_does_not_count_as_narrowing_a_star_trust():
+    variable = {"StringEquals": {"aws:PrincipalAccount": "${aws:PrincipalTag/account}"}}
+    assert open_trust_violations(trust(allow("*", variable)))
+    assert open_trust_violations(trust(allow("*"), deny({"StringNotEquals": {"aws:PrincipalOrgID": "${x}"}})))
+    assert open_trust_violations(trust(allow("*", {"StringEquals": {"aws:PrincipalAccount": PARTNER}}))) == []
+
+
+# --- principal-derived condition keys --------------------------------------------------------------------------------
+
+NO_MFA_DENY = {"BoolIfExists": {MFA_PRESENT: "false"}}
+ALICE = f"arn:aws:iam::{PARTNER}:user/alice"
+CI_ROLE = f"arn:aws:iam::{PARTNER}:role/ci"
+CI_SESSION = f"arn:aws:sts::{PARTNER}:assumed-role/ci/s"
+
+
+@pytest.mark.parametrize(
+    ("allowed", "principal_condition", "protects"),
+    [
+        ({"AWS": PARTNER_ROOT}, {"StringNotEquals": {"aws:PrincipalAccount": HOST}}, True),
+        ({"AWS": PARTNER}, {"StringEquals": {"aws:PrincipalAccount": [OTHER, PARTNER]}}, True),
+        ({"AWS": PARTNER_ROOT}, {"StringEquals": {"aws:PrincipalAccount": OTHER}}, False),
+        ({"AWS": ALICE}, {"ArnEquals": {"aws:PrincipalArn": ALICE}}, True),
+        ({"AWS": CI_ROLE}, {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{PARTNER}:role/*"}}, True),
+        # A whole account's callers have many ARNs; an assumed-role ARN does not show the role's path.
+        ({"AWS": PARTNER_ROOT}, {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{PARTNER}:user/*"}}, False),
+        ({"AWS": CI_SESSION}, {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*"}}, False),
+        # "*" means anyone, our own account included, so "not our account" does not cover it.
+        ("*", {"StringNotEquals": {"aws:PrincipalAccount": HOST}}, False),
+    ],
+)
+def test_deny_conditions_on_the_principal_are_decided_per_principal(allowed, principal_condition, protects):
+    document = trust(allow(allowed), deny({**NO_MFA_DENY, **principal_condition}))
+    assert flagged(document) is not protects
+
+
+def test_allow_conditions_on_the_principal_are_decided_per_principal():
+    principals = {"AWS": [PARTNER_ROOT, f"arn:aws:iam::{OTHER}:root"]}
+    [violation] = mfa_violations(trust(allow(principals, {"StringEquals": {"aws:PrincipalAccount": OTHER}})), OWN)
+    assert violation.principals == (f"arn:aws:iam::{OTHER}:root",)
+    assert not flagged(trust(allow({"AWS": PARTNER}, {"StringEquals": {"aws:PrincipalAccount": HOST}})))
+
+
+# --- values not known yet (preview) ---------------------------------------------------------------------------------
+
+
+def test_a_known_no_mfa_grant_is_reported_although_another_statement_is_not_known_yet():
+    unknown_allow = allow({"AWS": UNKNOWN}, sid="Later")
+    assert flagged(trust(allow(), unknown_allow))
+    assert flagged(trust(allow(), allow(condition={"Bool": {MFA_PRESENT: UNKNOWN}}, sid="Later")))
+    # An Allow whose own conditions are not known yet is checked at `up`, not guessed at.
+    assert not flagged(trust(allow(condition={"StringEquals": {"sts:ExternalId": UNKNOWN}})))
+    assert not flagged(UNKNOWN)
+    assert not flagged({"Version": "2012-10-17", "Statement": UNKNOWN})
+
+
+@pytest.mark.parametrize(
+    "undecided_deny",
+    [
+        deny({"BoolIfExists": {MFA_PRESENT: UNKNOWN}}),
+        deny(NO_MFA_DENY, principal={"AWS": UNKNOWN}),
+        deny(NO_MFA_DENY, action=UNKNOWN),
+        {"Effect": UNKNOWN, "Principal": "*", "Action": "sts:AssumeRole"},
+        UNKNOWN,
+    ],
+)
+def test_a_deny_not_known_yet_that_could_cover_the_grant_defers_it(undecided_deny):
+    assert not flagged(trust(allow(), undecided_deny))
+
+
+@pytest.mark.parametrize(
+    "undecided_deny",
+    [
+        deny({**NO_MFA_DENY, "StringEquals": {"sts:ExternalId": UNKNOWN}}, principal={"AWS": OTHER}),
+        deny({"Bool": {MFA_PRESENT: "true"}, "StringEquals": {"sts:ExternalId": UNKNOWN}}),
+        deny({"StringEquals": {"sts:ExternalId": UNKNOWN}}, action="sts:TagSession"),
+    ],
+)
+def test_a_deny_not_known_yet_that_cannot_cover_the_grant_does_not_hide_it(undecided_deny):
+    assert flagged(trust(allow(), undecided_deny))
+
+
+# --- size and message bounds -----------------------------------------------------------------------------------------
+
+
+def test_documents_larger_than_iam_accepts_are_malformed_before_analysis():
+    huge = trust(*[allow(sid=f"S{index}") for index in range(200)])
+    for document in (huge, json.dumps(huge, indent=2)):
+        [violation] = mfa_violations(document, OWN)
+        assert "characters long without whitespace" in violation.message and "4,096" in violation.message
+    # Whitespace does not count: an indented document that is small once compacted is analysed.
+    small = json.dumps(trust(allow(condition=MFA_TRUE)), indent=400)
+    assert len(small) > 10_240
+    assert mfa_violations(small, OWN) == []
+
+
+def test_a_violation_lists_a_bounded_number_of_denies_that_miss_the_request():
+    weak_denies = [deny({"Bool": {MFA_PRESENT: "false"}}) for _ in range(30)]
+    [violation] = mfa_violations(trust(allow(), *weak_denies), OWN)
+    assert "statement index 1, statement index 2" in violation.message
+    assert "and 25 more does not certainly apply" in violation.message
+    assert len(violation.message) < 1_000
+
+
+# --- admin equivalents -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statement", "is_admin"),
+    [
+        ({"Action": "*:*", "Resource": "arn:*"}, True),
+        ({"Action": "*", "Resource": "arn:*:*:*:*:*"}, True),
+        ({"Action": "*", "NotResource": "arn:aws:s3:::x"}, True),
+        ({"NotAction": "iam:CreateUser", "Resource": "*"}, True),
+        ({"NotAction": ["iam:CreateUser", "iam:DeleteUser"], "NotResource": "arn:aws:s3:::x"}, True),
+        ({"Action": "*", "Resource": "arn:aws:*"}, False),
+        ({"Action": "*", "NotResource": "*"}, False),
+        ({"Action": "*", "NotResource": "arn:*"}, False),
+        ({"NotAction": "iam:*", "Resource": "*"}, False),
+        ({"NotAction": "*", "Resource": "*"}, False),
+        ({"Action": "s3:*", "Resource": "arn:*"}, False),
+    ],
+)
+def test_admin_equivalents_of_star_on_star(statement, is_admin):
+    assert grants_full_admin(identity({"Effect": "Allow", **statement})) is is_admin
+
+
+# --- open trust: wildcard "narrowing" values narrow nothing ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("condition", "is_open"),
+    [
+        ({"StringLike": {"aws:PrincipalArn": "arn:*"}}, True),
+        ({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*"}}, True),
+        ({"StringLike": {"aws:userid": "*:*"}}, True),
+        ({"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-*"}}, True),
+        ({"StringLike": {"aws:PrincipalAccount": "????????????"}}, True),
+        ({"StringEquals": {"aws:PrincipalOrgID": ["o-abc123", "o-*"]}}, True),
+        ({"StringLike": {"aws:userid": "AROAEXAMPLEID:*"}}, False),
+        ({"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-abc123/r-ab12/*"}}, False),
+        ({"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{PARTNER}:*"}}, False),
+    ],
+)
+def test_star_trust_narrowing_values_must_be_concrete(condition, is_open):
+    assert bool(open_trust_violations(trust(allow("*", condition)))) is is_open
+
+
+def test_a_deny_narrowing_with_wildcard_values_narrows_nothing():
+    assert open_trust_violations(trust(allow("*"), deny({"StringNotLike": {"aws:PrincipalAccount": "*1*"}})))
+    assert open_trust_violations(trust(allow("*"), deny({"StringNotEquals": {"aws:PrincipalAccount": HOST}}))) == []

@@ -184,6 +184,21 @@ def test_unknown_documents_during_preview_are_skipped_without_error(props):
         assert run(policy_name, resource_args({**props, "maxSessionDuration": 43200.0}, resource_type, config)) == []
 
 
+def test_mfa_policy_reports_a_known_grant_in_a_partly_unknown_document_during_preview():
+    no_mfa = json.loads(NO_MFA_TRUST)["Statement"][0]
+    later = {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole",
+             "Condition": {"StringEquals": {"aws:SourceAccount": UNKNOWN_STRING}}}
+    [message] = run(MFA_POLICY, resource_args({"assumeRolePolicy": {"Statement": [no_mfa, later]}}))
+    assert "Statement index 0 lets" in message
+    possible_deny = {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
+                     "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": UNKNOWN_STRING}}}
+    assert run(MFA_POLICY, resource_args({"assumeRolePolicy": {"Statement": [no_mfa, possible_deny]}})) == []
+    # The advisory trust policies still wait for the whole document.
+    config = {"thirdPartyAccountIds": [PARTNER]}
+    partly_known = resource_args({"assumeRolePolicy": {"Statement": [no_mfa, later]}}, config=config)
+    assert run(EXTERNAL_ID_POLICY, partly_known) == []
+
+
 def test_unknown_provider_pin_skips_rather_than_guessing_the_own_account():
     assert run(MFA_POLICY, resource_args({"assumeRolePolicy": NO_MFA_TRUST}, allowed_account_ids=UNKNOWN_STRING)) == []
 
@@ -206,11 +221,13 @@ def test_malformed_document_is_reported_once_by_the_mfa_policy_only():
         (None, [PARTNER], None, False),
         (None, json.dumps([HOST, PARTNER]), None, True),
         (None, json.dumps([HOST]), None, True),
-        (None, None, f"arn:aws:iam::{PARTNER}:role/x", False),
+        # A Role has no `arn` input, so an `arn` among a resource policy's inputs decides nothing (the stack policy
+        # reads the ARN from the role's outputs instead).
+        (None, None, f"arn:aws:iam::{PARTNER}:role/x", True),
         (None, None, UNKNOWN_STRING, True),
     ],
 )
-def test_own_account_comes_from_exemptions_provider_pin_and_role_arn(config, allowed_account_ids, role_arn, is_flagged):
+def test_own_account_comes_from_exemptions_and_provider_pin(config, allowed_account_ids, role_arn, is_flagged):
     props = {"assumeRolePolicy": NO_MFA_TRUST}
     if role_arn is not None:
         props["arn"] = role_arn

@@ -15,6 +15,7 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from iam_trust_policies.documents import UNKNOWN, contains_unknown
 from iam_trust_policies.identity_analysis import grants_full_admin, wildcard_assume_role_messages
 from iam_trust_policies.policies import POLICIES
 from iam_trust_policies.trust_analysis import (
@@ -77,7 +78,7 @@ operators = st.sampled_from(
     ]
 )
 condition_values = st.one_of(
-    st.sampled_from(["true", "false", "True", "3600", "0", "x", "o-abc", "*"]),
+    st.sampled_from(["true", "false", "True", "3600", "0", "x", "o-abc", "*", "${aws:username}", "${*}", "${"]),
     st.booleans(),
     st.integers(min_value=0, max_value=100000),
 )
@@ -185,3 +186,31 @@ def test_every_reported_fix_clears_its_statement(document):
         body[violation.statement_index]["Condition"] = fixed_condition
         remaining = mfa_violations(document, OWN)
         assert violation.statement_index not in {v.statement_index for v in remaining}
+
+
+def with_unknowns(value, positions):
+    """The value with the leaves (and containers) at the drawn positions of a depth-first walk replaced by UNKNOWN."""
+    counter = iter(range(10_000))
+
+    def walk(item):
+        if next(counter) in positions:
+            return UNKNOWN
+        if isinstance(item, dict):
+            return {key: walk(child) for key, child in item.items()}
+        if isinstance(item, list):
+            return [walk(child) for child in item]
+        return item
+
+    return walk(value)
+
+
+@PROPERTY_SETTINGS
+@given(trust_documents, st.sets(st.integers(min_value=0, max_value=60), max_size=4))
+def test_partly_unknown_documents_never_crash_and_only_fully_known_allows_are_reported(document, positions):
+    partly_known = with_unknowns(document, positions)
+    every_pure_check(partly_known)
+    body = partly_known.get("Statement") if isinstance(partly_known, dict) else None
+    statements = body if isinstance(body, list) else [body]
+    for violation in mfa_violations(partly_known, OWN):
+        if violation.statement_index is not None:
+            assert not contains_unknown(statements[violation.statement_index])

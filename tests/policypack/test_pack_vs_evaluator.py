@@ -5,7 +5,10 @@ principal outside our own accounts can assume the role without MFA, i.e. with aw
 (long-term access keys) or "false" (temporary credentials obtained without MFA). The callers tried are every foreign
 principal the document's Allow statements name, plus an arbitrary foreign user wherever they trust "*". Each caller
 holds an identity policy allowing everything, so only the trust policy decides. The pack must flag the document
-exactly when the evaluator lets one of them in.
+exactly when the evaluator lets one of them in. "*" means anyone (issue 3), so an identity of our own account is tried
+for it too. Policy variables in condition values are substituted from the request, so callers are tried without and
+with the principal tag the generated variables name. IAM refuses partial wildcards in principals, so a document naming
+one must be reported as malformed rather than judged.
 """
 
 from __future__ import annotations
@@ -39,6 +42,11 @@ FOREIGN_PRINCIPALS = [
 OWN_PRINCIPALS = ["111111111111", "arn:aws:iam::444444444444:root", "arn:aws:iam::111111111111:user/carol"]
 
 principal_names = st.sampled_from(FOREIGN_PRINCIPALS + OWN_PRINCIPALS)
+# IAM accepts "*" alone as a principal; these are refused when the role is created.
+PARTIAL_WILDCARD_PRINCIPALS = [f"arn:aws:iam::{FOREIGN_ACCOUNT}:user/*", "arn:aws:iam::*:root"]
+OWN_INSIDER = "insider"
+MFA_TAG = "aws:PrincipalTag/mfa"
+MFA_TAG_VARIABLE = "${" + MFA_TAG + "}"
 allow_principals = st.one_of(
     st.just("*"),
     st.just({"AWS": "*"}),
@@ -83,10 +91,30 @@ def condition_block(clauses: list[tuple[str, str, object]]) -> dict:
     return block
 
 
+# At most one per statement, on aws:MultiFactorAuthPresent with a positive operator: a caller whose tag equals its
+# MFA value satisfies any of them, so the caller tries (no tag, tag "false") decide every generated document.
+variable_clauses = st.sampled_from([
+    ("StringEquals", MFA_PRESENT, "${aws:MultiFactorAuthPresent}"),
+    ("StringEquals", MFA_PRESENT, MFA_TAG_VARIABLE),
+    ("StringLike", MFA_PRESENT, ["true", MFA_TAG_VARIABLE]),
+    ("Bool", MFA_PRESENT, MFA_TAG_VARIABLE),
+])
+# Only on Allow statements naming principals: a "*" trust has no account the pack could bind.
+principal_account_clauses = st.sampled_from([
+    ("StringEquals", "aws:PrincipalAccount", FOREIGN_ACCOUNT),
+    ("StringNotEquals", "aws:PrincipalAccount", FOREIGN_ACCOUNT),
+    ("StringEquals", "aws:PrincipalAccount", sorted(OWN_ACCOUNTS)),
+])
+
+
 @st.composite
 def allow_statements(draw: st.DrawFn) -> dict:
-    statement = {"Effect": "Allow", "Principal": draw(allow_principals), **draw(assume_role_actions)}
+    principal = draw(allow_principals)
+    statement = {"Effect": "Allow", "Principal": principal, **draw(assume_role_actions)}
     clauses = draw(st.lists(mfa_clauses, max_size=3))
+    clauses += draw(st.lists(variable_clauses, max_size=1))
+    if principal not in ("*", {"AWS": "*"}):
+        clauses += draw(st.lists(principal_account_clauses, max_size=1))
     if clauses:
         statement["Condition"] = condition_block(clauses)
     return statement
@@ -99,10 +127,19 @@ deny_conditions = st.sampled_from([
     {"Null": {MFA_PRESENT: "true"}},
     {"NumericGreaterThanIfExists": {MFA_AGE: "3600"}},
     {"BoolIfExists": {MFA_PRESENT: ["false"]}},
+    # Conditions on the caller: the pack binds them from the principal the Allow names.
+    {"BoolIfExists": {MFA_PRESENT: "false"}, "StringNotEquals": {"aws:PrincipalAccount": sorted(OWN_ACCOUNTS)}},
+    {"BoolIfExists": {MFA_PRESENT: "false"}, "StringEquals": {"aws:PrincipalAccount": FOREIGN_ACCOUNT}},
+    {"BoolIfExists": {MFA_PRESENT: "false"}, "ArnEquals": {"aws:PrincipalArn": FOREIGN_PRINCIPALS[2]}},
+    {"BoolIfExists": {MFA_PRESENT: "false"}, "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{FOREIGN_ACCOUNT}:role/*"}},
+    # Policy variables: never certain to apply.
+    {"StringNotEqualsIfExists": {MFA_PRESENT: "${aws:MultiFactorAuthPresent}"}},
+    {"StringNotEquals": {MFA_PRESENT: MFA_TAG_VARIABLE}},
 ])
 # No NotPrincipal: IAM refuses it in role trust policies (IAM User Guide, "NotPrincipal"), so no role can have one.
 deny_principals = st.one_of(
     st.just({"Principal": "*"}),
+    st.sampled_from(PARTIAL_WILDCARD_PRINCIPALS).map(lambda name: {"Principal": {"AWS": name}}),
     st.just({"Principal": {"AWS": "*"}}),
     principal_names.map(lambda name: {"Principal": {"AWS": name}}),
     st.lists(principal_names, min_size=1, max_size=2, unique=True).map(lambda names: {"Principal": {"AWS": names}}),
@@ -160,8 +197,12 @@ def named_principals(document: dict, effect: str | None = None) -> list[str]:
 def foreign_callers(document: dict) -> list[Caller]:
     """Who to try: each foreign principal an Allow names; for a whole account (or "*"), an arbitrary identity of it
     plus every identity of it the document names anywhere, since a Deny may single out some of them."""
-    candidates = [caller_for(name) for name in named_principals(document, "Allow")]
-    mentioned = [caller_for(name) for name in named_principals(document)]
+    allowed = named_principals(document, "Allow")
+    candidates = [caller_for(name) for name in allowed]
+    if "*" in allowed:
+        own_account = sorted(OWN_ACCOUNTS)[0]
+        candidates.append(Caller(own_account, OWN_INSIDER, identity_policies=(ALLOW_EVERYTHING,)))
+    mentioned = [caller_for(name) for name in named_principals(document) if name not in PARTIAL_WILDCARD_PRINCIPALS]
     for caller in list(candidates):
         if caller is not None and caller.name == ACCOUNT_STAND_IN:
             candidates += [
@@ -176,12 +217,21 @@ def foreign_callers(document: dict) -> list[Caller]:
 
 
 def evaluator_entry_without_mfa(document: dict) -> tuple[Caller, Mfa] | None:
-    """A foreign caller and MFA state the evaluator lets assume the role, or None."""
+    """A caller and MFA state the evaluator lets assume the role, or None."""
+    tag_contexts = [{}]
+    if MFA_TAG in json.dumps(document):
+        tag_contexts.append({MFA_TAG: "false"})
     for caller in foreign_callers(document):
         for mfa in (Mfa.ABSENT, Mfa.FALSE):
-            if can_assume_role(caller, ROLE_ARN, document, AssumeRoleRequest(session_name=caller.name, mfa=mfa)):
-                return caller, mfa
+            for tags in tag_contexts:
+                request = AssumeRoleRequest(session_name=caller.name, mfa=mfa, extra_context=tags)
+                if can_assume_role(caller, ROLE_ARN, document, request):
+                    return caller, mfa
     return None
+
+
+def names_partial_wildcard_principal(document: dict) -> bool:
+    return any(name in PARTIAL_WILDCARD_PRINCIPALS for name in named_principals(document))
 
 
 PROJECT_TRUST = {
@@ -212,6 +262,34 @@ BOOL_AND_BOOL_IF_EXISTS_ON_ONE_KEY = {
                    "Condition": {"Bool": {MFA_PRESENT: "true"}, "BoolIfExists": {MFA_PRESENT: "false"}}}],
 }
 
+SELF_SUBSTITUTED_MFA_VALUE = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"AWS": FOREIGN_ACCOUNT}, "Action": "sts:AssumeRole",
+                   "Condition": {"StringEquals": {MFA_PRESENT: "${aws:MultiFactorAuthPresent}"}}}],
+}
+TAG_CHOSEN_MFA_VALUE = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"AWS": FOREIGN_ACCOUNT}, "Action": "sts:AssumeRole",
+                   "Condition": {"StringLike": {MFA_PRESENT: ["true", MFA_TAG_VARIABLE]}}}],
+}
+DENY_WITH_VARIABLE = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"},
+        {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
+         "Condition": {"StringNotEqualsIfExists": {MFA_PRESENT: "${aws:MultiFactorAuthPresent}"}}},
+    ],
+}
+GUARDRAIL_FOR_OTHER_ACCOUNTS = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{FOREIGN_ACCOUNT}:root"}, "Action": "sts:AssumeRole"},
+        {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
+         "Condition": {"BoolIfExists": {MFA_PRESENT: "false"},
+                       "StringNotEquals": {"aws:PrincipalAccount": sorted(OWN_ACCOUNTS)}}},
+    ],
+}
+
 
 # Derandomized: the same 1500 documents every run (a few seconds), so a failure reproduces.
 @settings(max_examples=1500, deadline=None, derandomize=True, database=None,
@@ -220,10 +298,18 @@ BOOL_AND_BOOL_IF_EXISTS_ON_ONE_KEY = {
 @example(IF_EXISTS_LOOPHOLE)
 @example(DENY_CLOSES_LOOPHOLE)
 @example(BOOL_AND_BOOL_IF_EXISTS_ON_ONE_KEY)
+@example(SELF_SUBSTITUTED_MFA_VALUE)
+@example(TAG_CHOSEN_MFA_VALUE)
+@example(DENY_WITH_VARIABLE)
+@example(GUARDRAIL_FOR_OTHER_ACCOUNTS)
 @given(trust_documents())
 def test_pack_flags_exactly_the_trusts_the_evaluator_opens_without_mfa(document):
-    entry = evaluator_entry_without_mfa(document)
     violations = mfa_violations(document, OWN_ACCOUNTS)
+    if names_partial_wildcard_principal(document):
+        [violation] = violations
+        assert "malformed" in violation.message and "with a wildcard" in violation.message
+        return
+    entry = evaluator_entry_without_mfa(document)
     how = "nobody" if entry is None else f"{entry[0].arn} with MFA {entry[1].value}"
     assert bool(violations) == (entry is not None), (
         f"evaluator lets in: {how}; pack violations: {[v.message for v in violations]}\n"
@@ -238,3 +324,9 @@ def test_the_known_cases_get_the_verdicts_aws_documents():
     assert evaluator_entry_without_mfa(IF_EXISTS_LOOPHOLE) is not None
     assert evaluator_entry_without_mfa(DENY_CLOSES_LOOPHOLE) is None
     assert evaluator_entry_without_mfa(BOOL_AND_BOOL_IF_EXISTS_ON_ONE_KEY) is None  # the clauses are ANDed
+    # Variables are substituted from the request: "false" equals itself, and the caller picks its own tag.
+    assert evaluator_entry_without_mfa(SELF_SUBSTITUTED_MFA_VALUE) is not None
+    assert evaluator_entry_without_mfa(TAG_CHOSEN_MFA_VALUE) is not None
+    # The Deny's variable is unresolvable without MFA and its own value with it: it never applies.
+    assert evaluator_entry_without_mfa(DENY_WITH_VARIABLE) is not None
+    assert evaluator_entry_without_mfa(GUARDRAIL_FOR_OTHER_ACCOUNTS) is None
