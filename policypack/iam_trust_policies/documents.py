@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
+from itertools import repeat
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 ASSUME_ROLE_ACTION = "sts:assumerole"
@@ -140,7 +142,37 @@ class ConditionClause:
 
     def render(self) -> str:
         shown: object = self.values[0] if len(self.values) == 1 else list(self.values)
-        return f"{self.operator} {json.dumps({self.key: shown})}"
+        return f"{self.operator} {json_text({self.key: shown})}"
+
+
+def json_text(value: object) -> str:
+    """Exactly json.dumps(value) for values decoded from JSON (no cycles), as violation messages quote them.
+
+    json.dumps builds a new encoder on every call, which costs more than encoding the small Condition blocks messages
+    quote, so one C encoder configured as json.dumps configures its own is kept. It skips the circular-reference check
+    (a value decoded from JSON has no cycles), which also leaves it no state to share between threads.
+    """
+    if _JSON_ENCODER is None:
+        return json.dumps(value)
+    return "".join(_JSON_ENCODER(value, 0))
+
+
+_DEFAULT_JSON_ENCODER = json.JSONEncoder()
+_JSON_ENCODER = (
+    None
+    if c_make_encoder is None
+    else c_make_encoder(
+        None,
+        _DEFAULT_JSON_ENCODER.default,
+        encode_basestring_ascii,
+        None,
+        _DEFAULT_JSON_ENCODER.key_separator,
+        _DEFAULT_JSON_ENCODER.item_separator,
+        False,
+        False,
+        True,
+    )
+)
 
 
 # Compared by identity: two statements with the same text are still two statements.
@@ -172,8 +204,10 @@ class Statement:
 
     @property
     def title(self) -> str:
-        """The label at the start of a sentence."""
-        return self.label[:1].upper() + self.label[1:]
+        """The label at the start of a sentence (spelt out: every violation message starts with it)."""
+        if self.sid:
+            return f'Statement "{self.sid}" (index {self.index})'
+        return f"Statement index {self.index}"
 
     @property
     def effective_principals(self) -> tuple[Principal, ...]:
@@ -251,7 +285,7 @@ def load_document(document: object) -> dict[str, Any]:
         if len(document) > MAX_COMPACT_DOCUMENT_CHARACTERS:
             _check_size(document)
         try:
-            document = _DECODER.decode(document)
+            document = _decode(document)
         except _DuplicateKeyError as duplicate:
             raise MalformedPolicyError(
                 f'the policy document has the key "{_short(duplicate)}" twice in one object; parsers keep one of '
@@ -266,6 +300,19 @@ def load_document(document: object) -> dict[str, Any]:
             f"the policy document must be a JSON object, not {_describe_type(document)}"
         )
     return document
+
+
+def _decode(text: str) -> object:
+    """_DECODER.decode(text), skipping its whitespace scans for the usual text: one object, no surrounding spaces."""
+    if text[:1] == "{" and text[-1:] == "}":
+        try:
+            value, end = _DECODER.scan_once(text, 0)
+        except Exception:
+            pass  # whatever went wrong, decode() below raises it exactly as before
+        else:
+            if end == len(text):
+                return value
+    return _DECODER.decode(text)
 
 
 def _check_size(document: object) -> None:
@@ -369,6 +416,10 @@ def _undecided_deny(index: int, statement: object, kind: PolicyKind) -> Statemen
     return parsed
 
 
+# Enum members are slow class attributes on Python 3.11; the per-statement check compares against this alias.
+_TRUST = PolicyKind.TRUST
+
+
 class _StatementError(ValueError):
     """A problem inside one statement; _parse_statement prefixes where it is, only when there is one."""
 
@@ -392,12 +443,22 @@ def _parse_statement_body(index: int, statement: object, kind: PolicyKind) -> St
     if effect not in ("Allow", "Deny"):
         raise _StatementError(f'has Effect {json.dumps(effect)}; it must be "Allow" or "Deny"')
 
-    action_patterns, not_action_patterns = _exactly_one(statement, "Action", "NotAction")
+    action = statement.get("Action")
+    if type(action) is str and "NotAction" not in statement:
+        # The usual shape, one action string, decided by one cached lookup.
+        action_patterns, covers_assume_role = _single_action_spec(action)
+        not_action_patterns = None
+    else:
+        action_patterns, not_action_patterns = _exactly_one(statement, "Action", "NotAction")
+        if action_patterns is not None:
+            action_patterns, covers_assume_role = _action_spec(action_patterns, False)
+        else:
+            not_action_patterns, covers_assume_role = _action_spec(not_action_patterns, True)
     principals: tuple[Principal, ...] | None = None
     not_principals: tuple[Principal, ...] | None = None
     resource_patterns: tuple[str, ...] | None = None
     not_resource_patterns: tuple[str, ...] | None = None
-    if kind is PolicyKind.TRUST:
+    if kind is _TRUST:
         principal_block = statement.get("Principal")
         if (principal_block is None) == ("NotPrincipal" not in statement):
             raise _StatementError("must have exactly one of Principal and NotPrincipal")
@@ -411,11 +472,8 @@ def _parse_statement_body(index: int, statement: object, kind: PolicyKind) -> St
     raw_condition = statement.get("Condition")
     if raw_condition is None:
         raw_condition = {}
-    conditions = _parse_conditions(raw_condition)
-    if action_patterns is not None:
-        action_patterns, covers_assume_role = _action_spec(action_patterns, False)
-    else:
-        not_action_patterns, covers_assume_role = _action_spec(not_action_patterns, True)
+    # An empty Condition object has no clauses; anything else falsy ([], "", 0) still reaches the type check.
+    conditions = () if raw_condition == {} else _parse_conditions(raw_condition)
     return Statement(
         index,
         sid or None,
@@ -430,6 +488,11 @@ def _parse_statement_body(index: int, statement: object, kind: PolicyKind) -> St
         raw_condition,
         covers_assume_role,
     )
+
+
+@lru_cache(maxsize=4096)
+def _single_action_spec(action: str) -> tuple[tuple[str, ...], bool]:
+    return _action_spec((action,), False)
 
 
 @lru_cache(maxsize=4096)
@@ -452,22 +515,41 @@ def _exactly_one(
     return None, _string_list(statement[negated_name], negated_name)
 
 
-def _string_list(value: object, element: str) -> tuple[str, ...]:
+# _string_list's "no qualifier": a principal type can be any JSON key, even an empty string.
+_NO_QUALIFIER = object()
+# Paired with a list's items by map(), so that isinstance checks each of them without a Python-level loop.
+_STRING_TYPE = repeat(str)
+
+
+def _string_list(value: object, element: str, qualifier: object = _NO_QUALIFIER) -> tuple[str, ...]:
+    """The value as strings; the error names the element, then the qualifier (a principal type) when given, which
+    is formatted only then: most lists are fine."""
     if isinstance(value, str):
         return (value,)
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+    if isinstance(value, list) and all(map(isinstance, value, _STRING_TYPE)):
         return tuple(value)
-    raise _StatementError(f"{element} must be a string or a list of strings")
+    where = element if qualifier is _NO_QUALIFIER else f"{element} {qualifier}"
+    raise _StatementError(f"{where} must be a string or a list of strings")
 
 
 def _parse_principal_block(block: object, element: str) -> tuple[Principal, ...]:
+    if type(block) is dict and len(block) == 1:
+        # The usual shapes, one principal type naming one principal, without the general loop below.
+        for principal_type, names in block.items():
+            if type(principal_type) is str and type(names) is str:
+                if principal_type != "AWS" and principal_type.upper() != "AWS":
+                    return ()
+                try:
+                    return (parse_principal(names),)
+                except _StatementError as error:
+                    raise _StatementError(f"{element} {principal_type} {error}") from None
     if block == "*":
         return (WILDCARD_PRINCIPAL,)
     if not isinstance(block, dict):
         raise _StatementError(f'{element} must be "*" or an object such as {{"AWS": "<account ID or ARN>"}}')
     principals: list[Principal] = []
     for principal_type, names in block.items():
-        name_list = (names,) if isinstance(names, str) else _string_list(names, f"{element} {principal_type}")
+        name_list = (names,) if isinstance(names, str) else _string_list(names, element, principal_type)
         # Service, Federated and CanonicalUser principals are not AWS account identities.
         if principal_type == "AWS" or principal_type.upper() == "AWS":
             try:
@@ -490,9 +572,17 @@ def _parse_conditions(raw_condition: object) -> tuple[ConditionClause, ...]:
         if not isinstance(keys, dict):
             raise _StatementError(f"Condition operator {operator} must map condition keys to values")
         for key, raw_values in keys.items():
-            values = (raw_values,) if isinstance(raw_values, str) else _condition_values(raw_values, operator, key)
-            clauses.append(_condition_clause(operator, key, values))
+            if isinstance(raw_values, str):
+                clauses.append(_single_value_clause(operator, key, raw_values))
+            else:
+                clauses.append(_condition_clause(operator, key, _condition_values(raw_values, operator, key)))
     return tuple(clauses)
+
+
+@lru_cache(maxsize=8192)
+def _single_value_clause(operator: str, key: str, value: str) -> ConditionClause:
+    # The usual clause names one string; looking it up by that string spares building and hashing a values tuple.
+    return _condition_clause(operator, key, (value,))
 
 
 @lru_cache(maxsize=8192)

@@ -9,7 +9,6 @@ own, so two Deny statements that each cover one way of calling without MFA toget
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from .documents import (
     Principal,
     Statement,
     account_of_arn,
+    json_text,
     parse_policy,
 )
 
@@ -51,7 +51,9 @@ _NEGATIVE_MATCH_OPERATORS = frozenset(
     {"stringnotequals", "stringnotequalsignorecase", "stringnotlike", "arnnotequals", "arnnotlike"}
 )
 
+MFA_KEYS = frozenset({MFA_PRESENT_KEY.lower(), MFA_AGE_KEY.lower()})
 MFA_FIX_CLAUSE = {"Bool": {MFA_PRESENT_KEY: "true"}}
+EXTERNAL_ID_KEYS = frozenset({EXTERNAL_ID_KEY.lower()})
 EXTERNAL_ID_FIX_CLAUSE = {"StringEquals": {EXTERNAL_ID_KEY: "<the External ID agreed with the third party>"}}
 NARROWING_FIX_CLAUSE = {"StringEquals": {"aws:PrincipalOrgID": "<your organization ID, o-...>"}}
 
@@ -115,7 +117,7 @@ def _principal_context(context: RequestContext, principal: Principal) -> Request
     return bound
 
 
-@dataclass
+@dataclass(slots=True)
 class _DenyState:
     """For one request context: the Deny statements that certainly apply, the undecided ones that might, and the
     conditional ones that do not certainly apply (named in messages)."""
@@ -127,6 +129,8 @@ class _DenyState:
 
     @classmethod
     def of(cls, context: RequestContext, decided: list[Statement], undecided: list[Statement]) -> _DenyState:
+        if not decided and not undecided:
+            return cls(context, [], [], [])  # most trust policies have no Deny at all
         applying: list[Statement] = []
         missed: list[Statement] = []
         for deny in decided:
@@ -151,15 +155,14 @@ def exposed_grants(
     When some condition tests aws:PrincipalAccount or aws:PrincipalArn, each principal is checked with the values
     it fixes bound (see _principal_context); otherwise one context per scenario serves every principal.
     """
-    denies = [statement for statement in statements if not statement.is_allow and statement.grants_assume_role]
-    decided = [deny for deny in denies if not deny.undecided]
-    undecided = [deny for deny in denies if deny.undecided]
-    binds_principal = any(
-        clause.key_lower in _PRINCIPAL_KEYS
-        for statement in statements
-        if statement.conditions
-        for clause in statement.conditions
-    )
+    decided: list[Statement] = []
+    undecided: list[Statement] = []
+    binds_principal = False
+    for statement in statements:
+        if not statement.is_allow and statement.grants_assume_role:
+            (undecided if statement.undecided else decided).append(statement)
+        if not binds_principal and statement.conditions:
+            binds_principal = any(clause.key_lower in _PRINCIPAL_KEYS for clause in statement.conditions)
     unbound_states = [_DenyState.of(scenario.context, decided, undecided) for scenario in scenarios]
     bound_states: dict[tuple[int, str, str | None], _DenyState] = {}
 
@@ -185,24 +188,27 @@ def exposed_grants(
         ]
         if not principals:
             continue
+        conditions = statement.conditions
         # Ordered sets (dicts): who gets in, under which scenarios, and which conditional Deny statements that
-        # cover them by principal and action do not certainly apply.
-        exposed_principals: dict[Principal, None] = {}
+        # cover them by principal and action do not certainly apply. Principals are keyed by their text, which
+        # determines them (see parse_principal) and hashes far faster than the dataclass.
+        exposed_principals: dict[str, Principal] = {}
         exposed_scenarios: list[RequestScenario] = []
         missed_denies: dict[Statement, None] = {}
         for scenario_index, scenario in enumerate(scenarios):
-            if not binds_principal and conditions_truth(statement.conditions, scenario.context) is False:
+            if not binds_principal and conditions and conditions_truth(conditions, scenario.context) is False:
                 continue
+            unbound_state = unbound_states[scenario_index]
             exposed_here = False
             for principal in principals:
-                state = state_for(scenario_index, principal)
-                if binds_principal and conditions_truth(statement.conditions, state.context) is False:
+                state = state_for(scenario_index, principal) if binds_principal else unbound_state
+                if binds_principal and conditions_truth(conditions, state.context) is False:
                     continue
                 if state.applying and any(_deny_covers_principal(deny, principal) for deny in state.applying):
                     continue
                 if state.possible and any(_deny_covers_principal(deny, principal) for deny in state.possible):
                     continue
-                exposed_principals[principal] = None
+                exposed_principals.setdefault(principal.text, principal)
                 exposed_here = True
                 for deny in state.missed:
                     if _deny_covers_principal(deny, principal):
@@ -213,12 +219,16 @@ def exposed_grants(
             grants.append(
                 ExposedGrant(
                     statement,
-                    tuple(exposed_principals),
+                    tuple(exposed_principals.values()),
                     tuple(exposed_scenarios),
-                    tuple(sorted(missed_denies, key=lambda deny: deny.index)),
+                    tuple(sorted(missed_denies, key=_statement_index)) if missed_denies else (),
                 )
             )
     return grants
+
+
+def _statement_index(statement: Statement) -> int:
+    return statement.index
 
 
 def _deny_covers_principal(deny: Statement, principal: Principal) -> bool:
@@ -255,8 +265,7 @@ def mfa_violations(document: object, own_account_ids: frozenset[str]) -> list[Tr
             grant,
             "without MFA",
             _mfa_problem(grant),
-            _fixed_condition(grant.statement.raw_condition, {MFA_PRESENT_KEY.lower(), MFA_AGE_KEY.lower()},
-                             MFA_FIX_CLAUSE),
+            _fixed_condition(grant.statement.raw_condition, MFA_KEYS, MFA_FIX_CLAUSE),
         )
         for grant in exposed_grants(statements, own_account_ids, NO_MFA_SCENARIOS)
     ]
@@ -281,8 +290,8 @@ def external_id_violations(
             grant,
             "without an External ID",
             "a third party must present an sts:ExternalId so that others cannot use it as a confused deputy; "
-            + _clauses_problem(grant, {EXTERNAL_ID_KEY.lower()}, "External ID"),
-            _fixed_condition(grant.statement.raw_condition, {EXTERNAL_ID_KEY.lower()}, EXTERNAL_ID_FIX_CLAUSE),
+            + _clauses_problem(grant, EXTERNAL_ID_KEYS, "External ID"),
+            _fixed_condition(grant.statement.raw_condition, EXTERNAL_ID_KEYS, EXTERNAL_ID_FIX_CLAUSE),
         )
         for grant in grants
     ]
@@ -306,7 +315,7 @@ def open_trust_violations(document: object) -> list[TrustViolation]:
             continue
         if any(_narrows(clause, _POSITIVE_MATCH_OPERATORS) for clause in statement.conditions):
             continue
-        fix = _fixed_condition(statement.raw_condition, set(), NARROWING_FIX_CLAUSE)
+        fix = _fixed_condition(statement.raw_condition, frozenset(), NARROWING_FIX_CLAUSE)
         violations.append(
             TrustViolation(
                 message=(
@@ -383,7 +392,7 @@ def _deny_narrows_wildcard(statement: Statement) -> bool:
 def _violation(grant: ExposedGrant, missing: str, problem: str, fixed_condition: str) -> TrustViolation:
     statement = grant.statement
     principal_names = _principal_names(grant.principals)
-    requests = " and ".join(scenario.description for scenario in grant.scenarios)
+    requests = " and ".join([scenario.description for scenario in grant.scenarios])
     deny_note = ""
     if grant.uncovering_denies:
         listed = grant.uncovering_denies[:MAX_LISTED_DENIES]
@@ -401,15 +410,15 @@ def _violation(grant: ExposedGrant, missing: str, problem: str, fixed_condition:
         message=message,
         statement_index=statement.index,
         sid=statement.sid,
-        principals=tuple(principal.text for principal in grant.principals),
+        principals=tuple([principal.text for principal in grant.principals]),
     )
 
 
 def _mfa_problem(grant: ExposedGrant) -> str:
-    return _clauses_problem(grant, {MFA_PRESENT_KEY.lower(), MFA_AGE_KEY.lower()}, "MFA")
+    return _clauses_problem(grant, MFA_KEYS, "MFA")
 
 
-def _clauses_problem(grant: ExposedGrant, keys: set[str], what: str) -> str:
+def _clauses_problem(grant: ExposedGrant, keys: frozenset[str], what: str) -> str:
     clauses = [clause for clause in grant.statement.conditions if clause.key_lower in keys]
     if not clauses:
         return f"the statement has no {what} condition"
@@ -422,7 +431,7 @@ def _clauses_problem(grant: ExposedGrant, keys: set[str], what: str) -> str:
 
 
 def _fixed_condition(
-    raw_condition: dict[str, Any], replaced_keys: set[str], required: dict[str, dict[str, str]]
+    raw_condition: dict[str, Any], replaced_keys: frozenset[str], required: dict[str, dict[str, str]]
 ) -> str:
     """The statement's Condition with clauses on replaced_keys dropped and the required clause added, as JSON."""
     fixed: dict[str, Any] = {}
@@ -432,8 +441,8 @@ def _fixed_condition(
             fixed[operator] = kept
     for operator, keys in required.items():
         fixed[operator] = {**fixed.get(operator, {}), **keys}
-    return json.dumps(fixed)
+    return json_text(fixed)
 
 
 def _principal_names(principals: Iterable[Principal]) -> str:
-    return ", ".join(principal.text for principal in principals)
+    return ", ".join([principal.text for principal in principals])
