@@ -295,6 +295,9 @@ def load_document(document: object) -> dict[str, Any]:
             raise MalformedPolicyError(f"the policy document is not valid JSON ({_short(error)})") from None
     elif isinstance(document, dict):
         _check_size(document)
+        non_string_key = _first_non_string_key(document)
+        if non_string_key is not None:
+            raise MalformedPolicyError(f"the policy document has the key {non_string_key!r}, which is not a string")
     if not isinstance(document, dict):
         raise MalformedPolicyError(
             f"the policy document must be a JSON object, not {_describe_type(document)}"
@@ -313,6 +316,23 @@ def _decode(text: str) -> object:
             if end == len(text):
                 return value
     return _DECODER.decode(text)
+
+
+def _first_non_string_key(value: object) -> object | None:
+    # JSON text only ever has string keys; an object handed over in code may not, and must not crash the analysis.
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return key
+            found = _first_non_string_key(item)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = _first_non_string_key(item)
+            if found is not None:
+                return found
+    return None
 
 
 def _check_size(document: object) -> None:

@@ -335,6 +335,8 @@ def test_message_lists_every_exposed_principal_of_the_statement():
         ("[" * 10_000, "not valid JSON"),
         ('{"Statement": [], "Statement": []}', 'the key "Statement" twice'),
         (trust(allow(principal={"AWS": "arn:aws:iam::*:root"})), 'names the principal "arn:aws:iam::*:root"'),
+        (trust(allow(principal={1: "x"})), "the key 1, which is not a string"),
+        (trust(allow(condition={"Bool": {2: "true"}})), "the key 2, which is not a string"),
     ],
 )
 def test_malformed_documents_are_one_violation_that_says_what_is_wrong(document, explanation):
