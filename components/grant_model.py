@@ -483,6 +483,22 @@ def _check_unique_per_account(problems: _Problems, grants: Sequence[Grant]) -> N
                              f"{GRANTS_KEY}[{first}] (IAM names ignore case){hint}")
 
 
+def _check_partner_attachment_counts(problems: _Problems, grants: Sequence[Grant]) -> None:
+    # Each grant attaches its own partner policy to its users and group; IAM stops at 20 per user or group.
+    attachments: dict[tuple[str, str, str], list[int]] = {}
+    for index, grant in enumerate(grants):
+        holders = [("user", name) for name in grant.partner_users]
+        if grant.partner_group is not None:
+            holders.append(("group", grant.partner_group.name))
+        for kind, name in holders:
+            attachments.setdefault((grant.partner_account_id, kind, name.casefold()), []).append(index)
+    for (account, kind, name), indexes in attachments.items():
+        if len(indexes) > MAX_MANAGED_POLICIES:
+            problems.add(GRANTS_KEY, f"{len(indexes)} grants attach their partner policy to {kind} {name!r} in account "
+                         f"{account}; IAM attaches at most {MAX_MANAGED_POLICIES} managed policies to a {kind} (10 "
+                         "unless the account's quota was raised): put those users in a group per grant")
+
+
 def parse_grants(raw: object) -> tuple[Grant, ...]:
     """Validates the project's grants setting, as read from config (a list of objects), into grants."""
     problems = _Problems()
@@ -493,6 +509,7 @@ def parse_grants(raw: object) -> tuple[Grant, ...]:
     problems.raise_if_any()
     valid = [grant for grant in grants if grant is not None]
     _check_unique_per_account(problems, valid)
+    _check_partner_attachment_counts(problems, valid)
     problems.raise_if_any()
     return tuple(valid)
 

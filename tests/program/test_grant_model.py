@@ -214,6 +214,15 @@ def test_duplicate_partner_policy_and_created_group_names_are_refused():
     assert "partner group name 'g'" in text
 
 
+def test_a_user_in_more_grants_than_iam_attaches_policies_is_refused():
+    def grants(count: int) -> list[dict[str, object]]:
+        return [grant_config(roleName=f"role-{i}", partnerUsers=["alice"]) for i in range(count)]
+
+    assert len(parse_grants(grants(20))) == 20
+    assert (f"21 grants attach their partner policy to user 'alice' in account {PARTNER}; IAM attaches at most 20"
+            in problems_of(grants(21)))
+
+
 def test_several_grants_share_an_existing_group():
     grants = parse_grants([grant_config(partnerGroup={"name": "g", "create": False}),
                            grant_config(roleName="second", partnerGroup={"name": "g", "create": False})])
