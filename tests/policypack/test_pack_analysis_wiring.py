@@ -31,10 +31,9 @@ from iam_trust_policies.policies import (
     WILDCARD_ASSUME_ROLE_POLICY,
     plain_value,
 )
+from support.policy_engine import secret
+from support.program_runner import UNKNOWN as UNKNOWN_STRING
 
-UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 HOST = "111111111111"
 PARTNER = "222222222222"
 ROLE = "aws:iam/role:Role"
@@ -64,10 +63,6 @@ OPTIONS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 
 def engine_props(props):
     """Properties as the analyzer hands them to a policy."""
     return unknown_checking_proxy(deserialize_properties(props))
-
-
-def secret(value):
-    return {SECRET_SIG_KEY: SECRET_SIG, "value": value}
 
 
 def provider(allowed_account_ids):
