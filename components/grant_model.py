@@ -275,7 +275,8 @@ def _check_policy_arn_owner(problems: _Problems, setting: str, arn: str, host: s
     match = POLICY_ARN_PATTERN.fullmatch(arn)
     if match is None:
         return
-    if match["account"] not in ("aws", host):
+    # An invalid hostAccountId is reported on its own; comparing against it would only add a confusing second line.
+    if host is not None and match["account"] not in ("aws", host):
         problems.add(setting, f"{arn!r} is in account {match['account']}; a role can use only AWS managed policies "
                      f"or policies of its own account {host}")
     if match["partition"] != partition:
@@ -369,14 +370,6 @@ def _parse_grant(problems: _Problems, index: int, raw: object) -> Grant | None:
         problems, f"{where}.partnerPrincipalArns", raw.get("partnerPrincipalArns"), PRINCIPAL_ARN_PATTERN,
         "is not an IAM root, user or role ARN without wildcards; wildcard principals would let anyone in", "principal",
     )
-    for i, arn in enumerate(principals):
-        match = PRINCIPAL_ARN_PATTERN.fullmatch(arn) if arn else None
-        if match and partner is not None and match["account"] != partner:
-            problems.add(f"{where}.partnerPrincipalArns[{i}]",
-                         f"{arn!r} is in account {match['account']}, not partnerAccountId {partner}")
-        if match and match["partition"] != partition:
-            problems.add(f"{where}.partnerPrincipalArns[{i}]", f"{arn!r} is not in partition {partition!r}")
-
     external_id_secret = raw.get("externalIdSecret")
     if external_id_secret is not None:
         _text(problems, f"{where}.externalIdSecret", external_id_secret, SECRET_CONFIG_KEY_PATTERN,
@@ -391,11 +384,18 @@ def _parse_grant(problems: _Problems, index: int, raw: object) -> Grant | None:
     require_session_name = _bool(problems, f"{where}.requireSessionNameIsUsername",
                                  raw.get("requireSessionNameIsUsername"), True)
 
+    identity_rules = [name for name, required in (("requireSessionNameIsUsername", require_session_name),
+                                                  ("requireSourceIdentity", require_source_identity)) if required]
     for i, arn in enumerate(principals):
         match = PRINCIPAL_ARN_PATTERN.fullmatch(arn) if arn else None
-        identity_rules = [name for name, required in (("requireSessionNameIsUsername", require_session_name),
-                                                      ("requireSourceIdentity", require_source_identity)) if required]
-        if match and match["kind"].startswith("role/") and identity_rules:
+        if match is None:
+            continue
+        if partner is not None and match["account"] != partner:
+            problems.add(f"{where}.partnerPrincipalArns[{i}]",
+                         f"{arn!r} is in account {match['account']}, not partnerAccountId {partner}")
+        if match["partition"] != partition:
+            problems.add(f"{where}.partnerPrincipalArns[{i}]", f"{arn!r} is not in partition {partition!r}")
+        if match["kind"].startswith("role/") and identity_rules:
             # A role session carries no aws:username, so these rules would lock the listed role out for good.
             problems.add(f"{where}.partnerPrincipalArns[{i}]",
                          f"{arn!r} is a role, whose sessions have no aws:username, so {' and '.join(identity_rules)} "
