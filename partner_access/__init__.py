@@ -1,0 +1,1 @@
+"""The host's commands: `partner-access check`, `activity` and `audit`."""
