@@ -81,7 +81,7 @@ def create_host_side(iam, the_grant: Grant, trust_policy: dict) -> dict:
 def create_partner_side(iam, the_grant: Grant) -> str:
     """The partner account's part: the policy, attached to the listed users and the group; returns the policy ARN."""
     policy_arn = iam.create_policy(
-        PolicyName=the_grant.effective_partner_policy_name,
+        PolicyName=the_grant.partner_policy_name,
         PolicyDocument=json.dumps(partner_policy_document(the_grant)),
     )["Policy"]["Arn"]
     for user in the_grant.known_partner_users:
@@ -121,7 +121,7 @@ def test_host_account_accepts_the_role_and_its_trust(the_grant, external_id):
 def test_partner_account_accepts_the_policy_for_its_users_and_group(the_grant, external_id):
     with emulated_iam() as iam, in_account(PARTNER):
         policy_arn = create_partner_side(iam, the_grant)
-        assert policy_arn == f"arn:aws:iam::{PARTNER}:policy/{the_grant.effective_partner_policy_name}"
+        assert policy_arn == f"arn:aws:iam::{PARTNER}:policy/{the_grant.partner_policy_name}"
         version = iam.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
         stored = iam.get_policy_version(PolicyArn=policy_arn, VersionId=version)["PolicyVersion"]["Document"]
         assert stored == partner_policy_document(the_grant)
