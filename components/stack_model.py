@@ -9,6 +9,7 @@ a key, and whether it is secret), which `components.stack_config` provides from 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from components import config_checks as check
-from components.config_checks import Problems, setting, settings_of
+from components.config_checks import Problems, Setting, setting, settings_of
 from components.documents import trust_policy_document, trust_policy_size
 from components.grant_model import (
     ACCOUNT_ID_PATTERN,
@@ -79,10 +80,21 @@ GROUP_QUOTA = QuotaRange(MANAGED_POLICIES_PER_GROUP, "AttachedPoliciesPerGroupQu
 
 @dataclass(frozen=True)
 class StackSide:
-    """Which side of the grants a stack deploys, and the one account it is pinned to."""
+    """Which side of the grants a stack deploys, and the one account it is pinned to (the only entry of
+    aws:allowedAccountIds, which also makes the AWS provider refuse another account's credentials)."""
 
-    side: Side
-    account_id: str
+    side: Side = setting(SIDE_KEY)  # noqa: RUF009 (a dataclasses.field)
+    account_id: str = setting(ALLOWED_ACCOUNT_IDS_KEY)
+
+
+# A grant's External ID lives under a key the grant names (externalIdSecret), secret, on both stacks.
+EXTERNAL_ID_SETTING = config_key("<externalIdSecret>")
+# The stack settings the program reads, by full key, as the docs list them.
+STACK_SETTINGS: tuple[Setting, ...] = (
+    *settings_of(StackSide),
+    *(dataclasses.replace(declared, name=f"{QUOTAS_KEY}.{declared.name}") for declared in QUOTA_SETTINGS),
+    Setting(name=EXTERNAL_ID_SETTING, attribute="external_ids", required=False, default=None, default_text=None),
+)
 
 
 @dataclass(frozen=True)
