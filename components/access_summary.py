@@ -45,7 +45,8 @@ def who_clause(grant: Grant) -> str:
             parts.append(f"the members of group {group.name} (created here with {_listing(group.members)})")
         else:
             parts.append(f"the members of group {group.name} (created here, with no members yet)")
-    return _listing(parts)
+    # "users a and b, and the members of ...": the comma keeps the users' own "and" from running into the group's.
+    return (", and " if len(grant.partner_users) > 1 else " and ").join(parts)
 
 
 def trust_clause(grant: Grant) -> str:
