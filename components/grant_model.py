@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from components import config_checks as check
-from components.config_checks import GrantConfigError, Problems, setting, settings_of
+from components.config_checks import GrantConfigError as GrantConfigError  # re-exported: callers catch it from here
+from components.config_checks import Problems, setting, settings_of
 from components.namespace import GRANTS_SETTING, PROGRAM_SETTINGS, config_key
-
-__all__ = ["GRANTS_KEY", "Grant", "GrantConfigError", "PartnerGroup", "parse_grants"]
 
 GRANTS_KEY = config_key(GRANTS_SETTING)
 
