@@ -62,14 +62,16 @@ TAG_PUNCTUATION = frozenset("_.:/=+-@")
 MAX_MANAGED_POLICIES_PER_ROLE = 25
 MAX_MANAGED_POLICIES_PER_USER = 20
 MANAGED_POLICIES_PER_GROUP = 10
+# IAM and AWS STS quotas, not adjustable: an IAM user can be a member of at most 10 groups.
+GROUPS_PER_USER = 10
 
 POLICY_ARN_RULE = "is not an IAM managed policy ARN (arn:aws:iam::<account or aws>:policy/<path/><name>)"
 USER_NAME_RULE = "is not an IAM user name (1-64 of letters, digits and +=,.@_-)"
 PRINCIPAL_RULE = "is not an IAM root, user or role ARN without wildcards; wildcard principals would let anyone in"
 
 # Partners who sign in through a federation cannot meet this trust, for two documented reasons (IAM User Guide).
-NO_USERNAME_REASON = ("its sessions have no aws:username (IAM puts that key in the request context for IAM users "
-                      "only, not for roles or federated sessions), so the session-name and source-identity rules "
+NO_USERNAME_REASON = ("its sessions have no aws:username (IAM puts that key in the request context for IAM users; "
+                      "requests made with a role do not carry it), so the session-name and source-identity rules "
                       "cannot hold")
 NO_MFA_REASON = ("the MFA its identity provider applies is not visible to this trust as aws:MultiFactorAuthPresent "
                  "(for AssumeRoleWithSAML and AssumeRoleWithWebIdentity AWS cannot determine whether the provider "
@@ -525,6 +527,24 @@ def _check_partner_attachment_ceilings(problems: Problems, grants: Sequence[Gran
                          f"policies to a {holder.kind}, {why}: give those grants separate groups")
 
 
+def _check_group_memberships(problems: Problems, grants: Sequence[Grant]) -> None:
+    # The component owns the membership of the groups it creates; a user in more of them than IAM allows would stop
+    # the partner deploy half-way. Memberships of groups made elsewhere are not counted (they are not known here).
+    groups_of: dict[tuple[str, str], dict[str, str]] = {}
+    for grant in grants:
+        group = grant.partner_group
+        if group is None or not group.create:
+            continue
+        for member in group.members:
+            groups_of.setdefault((grant.partner_account_id, member.casefold()), {})[group.name.casefold()] = member
+    for (account, _), groups in groups_of.items():
+        if len(groups) > GROUPS_PER_USER:
+            member = next(iter(groups.values()))
+            problems.add(GRANTS_KEY, f"user {member!r} in account {account} is a member of {len(groups)} groups the "
+                         f"grants create; IAM puts a user in at most {GROUPS_PER_USER} groups, a quota AWS does not "
+                         "raise: list the user in partnerUsers of some grants instead")
+
+
 def collect_grants(problems: Problems, raw: object) -> tuple[Grant, ...]:
     """The grants setting parsed into `problems`: the valid grants, with every problem recorded."""
     if not isinstance(raw, list) or not raw:
@@ -537,6 +557,7 @@ def collect_grants(problems: Problems, raw: object) -> tuple[Grant, ...]:
     valid = [grant for grant in grants if grant is not None]
     _check_unique_per_account(problems, valid)
     _check_partner_attachment_ceilings(problems, valid)
+    _check_group_memberships(problems, valid)
     return tuple(valid) if problems.count() == before else ()
 
 

@@ -501,6 +501,16 @@ def test_a_group_takes_at_most_ten_grants_whatever_the_quotas():
             "managed policies to a group, a quota AWS does not raise") in problems_of(grants(11))
 
 
+def test_a_user_is_a_member_of_at_most_ten_groups_the_grants_create():
+    def grants(count: int) -> list[dict[str, object]]:
+        return [grant_config(roleName=f"role-{i}", partnerGroup={"name": f"group-{i}", "members": ["bob"]})
+                for i in range(count)]
+
+    assert len(parse_grants(grants(10))) == 10
+    assert (f"user 'bob' in account {PARTNER} is a member of 11 groups the grants create; IAM puts a user in at most "
+            "10 groups") in problems_of(grants(11))
+
+
 # --- The README's settings tables list exactly what the models declare, with the same defaults ----------------------
 
 
