@@ -1,0 +1,65 @@
+"""Prints the IAM policy for a stack's CI role, built from the grants in Pulumi.yaml and the stack's file.
+
+    .venv/bin/python scripts/ci_role_policy.py --stack partner [--role deploy|preview] [--project-dir DIR]
+
+`deploy` (the default) is what `pulumi up` needs for that stack's grants; `preview` is the provider's reads only, for
+`pulumi preview --refresh`. Attach the output to the role in the stack's account (docs/pipeline.md, step 2), and
+update it before merging a change that adds, renames or removes a grant: the policy names each grant's resources.
+A bad config prints the problems (each naming its setting) and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.grant_model import GrantConfigError, grants_for_stack, parse_grants, parse_stack_side
+from partner_access.deploy_permissions import deploy_role_policy, preview_role_policy
+
+PROJECT_NAMESPACE = "partner-access"
+
+
+def _config(path: Path) -> dict[str, Any]:
+    document = yaml.safe_load(path.read_text()) or {}
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise GrantConfigError([f"{path.name}: `config:` is not a mapping"])
+    return config
+
+
+def stack_policy(project_dir: Path, stack: str, role: str) -> dict[str, Any]:
+    project_file, stack_file = project_dir / "Pulumi.yaml", project_dir / f"Pulumi.{stack}.yaml"
+    for path in (project_file, stack_file):
+        if not path.is_file():
+            raise GrantConfigError([f"{path}: not found"])
+    declared = _config(project_file).get("grants")
+    raw_grants = declared.get("value") if isinstance(declared, dict) else declared
+    stack_config = _config(stack_file)
+    side = parse_stack_side(stack_config.get(f"{PROJECT_NAMESPACE}:side"), stack_config.get("aws:allowedAccountIds"))
+    grants = grants_for_stack(side, parse_grants(raw_grants))
+    build = deploy_role_policy if role == "deploy" else preview_role_policy
+    return build(side.side, grants)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--role", choices=("deploy", "preview"), default="deploy")
+    parser.add_argument("--project-dir", type=Path, default=Path.cwd())
+    options = parser.parse_args(argv)
+    try:
+        policy = stack_policy(options.project_dir, options.stack, options.role)
+    except (GrantConfigError, yaml.YAMLError) as error:
+        print(f"ci_role_policy: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(policy, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
