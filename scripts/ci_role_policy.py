@@ -36,7 +36,7 @@ def stack_policy(project_dir: Path, stack: str, role: str) -> dict[str, Any]:
     project_file, stack_file = project_dir / "Pulumi.yaml", project_dir / f"Pulumi.{stack}.yaml"
     for path in (project_file, stack_file):
         if not path.is_file():
-            raise GrantConfigError([f"{path}: not found"])
+            raise FileNotFoundError(f"{path}: not found (is --stack {stack!r} a stack of this project?)")
     declared = _config(project_file).get("grants")
     raw_grants = declared.get("value") if isinstance(declared, dict) else declared
     stack_config = _config(stack_file)
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     try:
         policy = stack_policy(options.project_dir, options.stack, options.role)
-    except (GrantConfigError, yaml.YAMLError) as error:
+    except (GrantConfigError, FileNotFoundError, yaml.YAMLError) as error:
         print(f"ci_role_policy: {error}", file=sys.stderr)
         return 1
     print(json.dumps(policy, indent=2))

@@ -695,3 +695,46 @@ def test_a_caller_missing_inputs_or_permissions_or_pinning_is_caught(example_cal
         f"workflow ref 'main' and pack-version {job['with']['pack-version']!r} should be the same pinned tag or commit",
         "the calling job does not grant id-token: write",
     ]
+
+
+# The preview job's scripts, executed -----------------------------------------------------------------------------
+
+
+def run_script(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A `run:` script as the runner runs one on Linux without a `shell:`: `bash -e {file}`."""
+    path = cwd / "step.sh"
+    path.write_text(script)
+    return subprocess.run(["bash", "-e", str(path)], cwd=cwd, env=env, capture_output=True, text=True, timeout=60,
+                          check=False)
+
+
+def test_a_mandatory_violation_fails_the_preview_step_and_the_always_step_reports_it(preview, tmp_path):
+    """A fake `pulumi` writes the event log the CLI would and exits as a failed preview: the preview step fails
+    with it, and the report step that follows names the violation in the job summary."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "pulumi"
+    fixture = Path(__file__).with_name("fixtures") / "host-mfa-removed.events.jsonl"
+    fake.write_text('#!/bin/bash\nprintf "%s\\n" "$@" > "$RUNNER_TEMP/args"\n'
+                    'while [ $# -gt 0 ]; do [ "$1" = --event-log ] && cp "$FIXTURE" "$2"; shift; done\nexit 255\n')
+    fake.chmod(0o755)
+    env = {"PATH": f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin", "RUNNER_TEMP": str(tmp_path),
+           "STACK": "host", "FIXTURE": str(fixture), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+           "PULUMI_DEBUG_COMMANDS": "true"}
+    steps = preview["jobs"]["preview"]["steps"]
+    [preview_step] = [step for step in steps if step.get("id") == "preview"]
+    [report_step] = [step for step in steps if REPORT_SCRIPT.rsplit("/", 1)[-1] in str(step.get("run", ""))]
+    (tmp_path / "scripts").symlink_to(REPO_ROOT / "scripts")
+
+    failed = run_script(preview_step["run"], tmp_path, env)
+    reported = run_script(report_step["run"].replace("python ", f"{sys.executable} "), tmp_path,
+                          {**env, "OUTCOME": "failure"})
+
+    assert failed.returncode == 255
+    assert (tmp_path / "args").read_text().split() == [
+        "preview", "--diff", "--non-interactive", "--color", "never", "--stack", "host", "--policy-pack", "policypack",
+        "--policy-pack-config", "policy-pack-config.json", "--event-log", str(tmp_path / "events.jsonl")]
+    assert reported.returncode == 0, reported.stderr
+    assert reported.stdout.startswith("::error title=host%3A cross-account-trust-requires-mfa (mandatory)::")
+    assert "#### `host`: preview failed: 1 mandatory violation" in (tmp_path / "summary.md").read_text()
+    assert json.loads((tmp_path / "report" / "host.json").read_text())["violations"][0]["level"] == "mandatory"
