@@ -23,9 +23,9 @@ from pathlib import Path
 
 import yaml
 
-SIDE_KEY = "partner-access:side"
+from components.grant_model import SIDE_KEY, SIDES
+
 REGION_KEY = "aws:region"
-SIDES = ("host", "partner")
 STACK_FILE = re.compile(r"Pulumi\.(?P<stack>[A-Za-z0-9_.-]+)\.yaml")
 
 

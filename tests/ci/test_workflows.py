@@ -360,6 +360,10 @@ def test_the_pull_request_report_is_written_whatever_the_previews_did(preview):
     # The comment is found again by the report's first line, the marker preview_report.py writes.
     assert "body.split('\\n', 1)[0]" in comment["with"]["script"]
     assert "updateComment" in comment["with"]["script"]
+    # The report check stands for every stack: it fails unless the previews all passed (forks excepted).
+    [gate] = [step for step in report["steps"] if "needs.preview.result != 'success'" in str(step.get("if"))]
+    assert gate["if"] == "env.FORK != 'true' && needs.preview.result != 'success'"
+    assert gate["run"].rstrip().endswith("exit 1")
 
 
 # Test command ----------------------------------------------------------------------------------------------------
