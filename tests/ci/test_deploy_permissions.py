@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import yaml
 from ci.workflow_model import REPO_ROOT
 
 from components.grant_model import parse_grants
@@ -266,3 +269,25 @@ def test_the_readme_deploying_steps_list_every_action_of_their_side(side, step):
     text = README.read_text()
     paragraph = text.split(step, 1)[1].split("```", 1)[0]
     assert set(re.findall(r"`(iam:[A-Za-z]+)`", paragraph)) == side_actions(side)
+
+
+def test_the_script_prints_a_stacks_policy_from_its_files_and_names_a_missing_one(tmp_path):
+    """scripts/ci_role_policy.py reads Pulumi.yaml and the stack file as the program does (here a copy with the
+    test's grants, so the operator's config is never read)."""
+    (tmp_path / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "partner-access", "config": {
+        "grants": {"value": GRANTS}}}))
+    (tmp_path / "Pulumi.b.yaml").write_text(yaml.safe_dump({"config": {
+        "partner-access:side": "partner", "aws:region": "eu-west-1", "aws:allowedAccountIds": [PARTNER]}}))
+
+    def script(*arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "ci_role_policy.py"), "--project-dir",
+                               str(tmp_path), *arguments], capture_output=True, text=True, timeout=60, check=False)
+
+    deploy, preview, missing = script("--stack", "b"), script("--stack", "b", "--role", "preview"), script(
+        "--stack", "c")
+
+    assert json.loads(deploy.stdout) == deploy_role_policy("partner", side_grants("partner"))
+    assert json.loads(preview.stdout) == preview_role_policy("partner", side_grants("partner"))
+    assert missing.returncode == 1
+    assert missing.stderr == (f"ci_role_policy: {tmp_path / 'Pulumi.c.yaml'}: not found "
+                              "(is --stack 'c' a stack of this project?)\n")
