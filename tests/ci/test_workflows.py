@@ -362,7 +362,7 @@ def test_the_pull_request_report_is_written_whatever_the_previews_did(preview):
     assert "updateComment" in comment["with"]["script"]
     # The report check stands for every stack: it fails unless the previews all passed (forks excepted).
     [gate] = [step for step in report["steps"] if "needs.preview.result != 'success'" in str(step.get("if"))]
-    assert gate["if"] == "env.FORK != 'true' && needs.preview.result != 'success'"
+    assert gate["if"] == "env.UNPRIVILEGED != 'true' && needs.preview.result != 'success'"
     assert gate["run"].rstrip().endswith("exit 1")
 
 
@@ -505,9 +505,13 @@ def test_credentials_outside_the_environment_or_in_the_deploy_one_are_caught(pre
     ]
 
 
-def test_fork_pull_requests_skip_the_preview_instead_of_failing(preview):
-    condition = preview["jobs"]["preview"]["if"]
-    assert condition == "github.event.pull_request.head.repo.full_name == github.repository"
+def test_pull_requests_without_credentials_skip_the_preview_instead_of_failing(preview):
+    """Forks get no secrets or OIDC token, Dependabot only its own secrets; the report job's condition mirrors it."""
+    assert preview["jobs"]["preview"]["if"] == (
+        "github.event.pull_request.head.repo.full_name == github.repository && github.actor != 'dependabot[bot]'")
+    assert preview["jobs"]["report"]["env"]["UNPRIVILEGED"] == (
+        "${{ github.event.pull_request.head.repo.full_name != github.repository "
+        "|| github.actor == 'dependabot[bot]' }}")
 
 
 def long_lived_key_problems(text: str) -> list[str]:
