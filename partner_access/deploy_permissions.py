@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from components.grant_model import Grant, Side
+from components.grant_model import Grant
+from components.stack_model import Side
 
 Lifecycle = Literal["create", "read", "update", "delete"]
 LIFECYCLES: tuple[Lifecycle, ...] = ("create", "read", "update", "delete")
@@ -148,7 +149,7 @@ def iam_arn(grant: Grant, account_id: str, resource: str) -> str:
 
 def partner_policy_arn(grant: Grant) -> str:
     """The partner policy's ARN: the component creates it at path `/` under the grant's partner policy name."""
-    return iam_arn(grant, grant.partner_account_id, f"policy/{grant.effective_partner_policy_name}")
+    return iam_arn(grant, grant.partner_account_id, f"policy/{grant.partner_policy_name}")
 
 
 def _named(grant: Grant, kind: str, name: str, created: bool) -> tuple[str, ...]:

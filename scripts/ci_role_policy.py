@@ -18,19 +18,11 @@ from typing import Any
 
 import yaml
 
-from components.grant_model import (
-    ALLOWED_ACCOUNT_IDS_KEY,
-    GRANTS_KEY,
-    SIDE_KEY,
-    GrantConfigError,
-    grants_for_stack,
-    parse_grants,
-    parse_stack_side,
-)
+from components.config_checks import GrantConfigError
+from components.grant_model import parse_grants
+from components.namespace import GRANTS_SETTING
+from components.stack_model import ALLOWED_ACCOUNT_IDS_KEY, SIDE_KEY, grants_for_stack, parse_stack_side
 from partner_access.deploy_permissions import deploy_role_policy, preview_role_policy
-
-# Pulumi.yaml declares project settings without the project's namespace.
-PROJECT_GRANTS_KEY = GRANTS_KEY.split(":", 1)[1]
 
 
 def _config(path: Path) -> dict[str, Any]:
@@ -46,7 +38,8 @@ def stack_policy(project_dir: Path, stack: str, role: str) -> dict[str, Any]:
     for path in (project_file, stack_file):
         if not path.is_file():
             raise FileNotFoundError(f"{path}: not found (is --stack {stack!r} a stack of this project?)")
-    declared = _config(project_file).get(PROJECT_GRANTS_KEY)
+    # Pulumi.yaml declares the project's own settings without its namespace.
+    declared = _config(project_file).get(GRANTS_SETTING)
     raw_grants = declared.get("value") if isinstance(declared, dict) else declared
     stack_config = _config(stack_file)
     side = parse_stack_side(stack_config.get(SIDE_KEY), stack_config.get(ALLOWED_ACCOUNT_IDS_KEY))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from components.grant_model import SIDE_KEY, SIDES
+from components.stack_model import SIDE_KEY, SIDES
 
 REGION_KEY = "aws:region"
 STACK_FILE = re.compile(r"Pulumi\.(?P<stack>[A-Za-z0-9_.-]+)\.yaml")
