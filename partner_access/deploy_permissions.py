@@ -15,6 +15,7 @@ Pure: grants in, policy documents out (no Pulumi, no AWS).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -25,6 +26,8 @@ from components.stack_model import Side
 Lifecycle = Literal["create", "read", "update", "delete"]
 LIFECYCLES: tuple[Lifecycle, ...] = ("create", "read", "update", "delete")
 POLICY_VERSION = "2012-10-17"
+# IAM quotas: a customer managed policy holds at most 6,144 characters, white space not counted.
+MANAGED_POLICY_MAX_CHARACTERS = 6144
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,11 @@ def role_policy(side: Side, grants: Sequence[Grant], lifecycles: Sequence[Lifecy
             statement["Condition"] = conditions[key]
         statements.append(statement)
     return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def policy_size(document: dict[str, Any]) -> int:
+    """The size IAM counts against a managed policy's quota: the document without white space."""
+    return len(json.dumps(document, separators=(",", ":")))
 
 
 def deploy_role_policy(side: Side, grants: Sequence[Grant]) -> dict[str, Any]:

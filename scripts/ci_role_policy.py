@@ -22,7 +22,12 @@ from components.config_checks import GrantConfigError
 from components.grant_model import parse_grants
 from components.namespace import GRANTS_SETTING
 from components.stack_model import ALLOWED_ACCOUNT_IDS_KEY, SIDE_KEY, grants_for_stack, parse_stack_side
-from partner_access.deploy_permissions import deploy_role_policy, preview_role_policy
+from partner_access.deploy_permissions import (
+    MANAGED_POLICY_MAX_CHARACTERS,
+    deploy_role_policy,
+    policy_size,
+    preview_role_policy,
+)
 
 
 def _config(path: Path) -> dict[str, Any]:
@@ -60,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ci_role_policy: {error}", file=sys.stderr)
         return 1
     print(json.dumps(policy, indent=2))
+    size = policy_size(policy)
+    if size > MANAGED_POLICY_MAX_CHARACTERS:
+        print(f"ci_role_policy: the policy is {size} characters without white space, over IAM's "
+              f"{MANAGED_POLICY_MAX_CHARACTERS} for a managed policy; split its statements across two policies "
+              "attached to the role", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -26,8 +26,10 @@ from components.grant_model import parse_grants
 from partner_access.deploy_permissions import (
     CALLS_BY_TYPE,
     LIFECYCLES,
+    MANAGED_POLICY_MAX_CHARACTERS,
     actions_table,
     deploy_role_policy,
+    policy_size,
     preview_role_policy,
     side_actions,
 )
@@ -291,3 +293,22 @@ def test_the_script_prints_a_stacks_policy_from_its_files_and_names_a_missing_on
     assert missing.returncode == 1
     assert missing.stderr == (f"ci_role_policy: {tmp_path / 'Pulumi.c.yaml'}: not found "
                               "(is --stack 'c' a stack of this project?)\n")
+
+
+def test_the_policy_grows_with_the_grants_names_and_an_oversized_one_is_refused(tmp_path):
+    many = [{**GRANTS[0], "roleName": f"role-{index}", "partnerPolicyName": f"assume-role-{index}",
+             "partnerGroup": {"name": f"group-{index}", "members": ["bob"]}} for index in range(10)]
+    one, ten = (deploy_role_policy("partner", parse_grants(grants)) for grants in (many[:1], many))
+    # Statements that differ only in their resources are merged: ten grants need far fewer than ten times one's.
+    assert len(one["Statement"]) < len(ten["Statement"]) < 10 * len(one["Statement"])
+    assert policy_size(one) < MANAGED_POLICY_MAX_CHARACTERS < policy_size(ten)
+
+    (tmp_path / "Pulumi.yaml").write_text(yaml.safe_dump({"name": "partner-access", "config": {
+        "grants": {"value": many}}}))
+    (tmp_path / "Pulumi.b.yaml").write_text(yaml.safe_dump({"config": {
+        "partner-access:side": "partner", "aws:region": "eu-west-1", "aws:allowedAccountIds": [PARTNER]}}))
+    completed = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "ci_role_policy.py"), "--project-dir",
+                                str(tmp_path), "--stack", "b"], capture_output=True, text=True, timeout=60,
+                               check=False)
+    assert completed.returncode == 1
+    assert f"over IAM's {MANAGED_POLICY_MAX_CHARACTERS} for a managed policy" in completed.stderr

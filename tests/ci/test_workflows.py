@@ -366,6 +366,18 @@ def test_the_pull_request_report_is_written_whatever_the_previews_did(preview):
     assert gate["run"].rstrip().endswith("exit 1")
 
 
+def test_drift_is_checked_on_a_schedule_and_reported_in_one_issue(drift):
+    assert drift["on"]["schedule"] and "workflow_dispatch" in drift["on"]
+    [call] = pulumi_calls(drift)
+    assert (call.command, call.flags.get("refresh"), call.flags.get("expect-no-changes")) == ("preview", True, True)
+    issue = drift["jobs"]["issue"]
+    assert issue["if"] == "failure()" and issue["needs"] == "drift"
+    assert issue["permissions"] == {"issues": "write"}
+    script = issue["steps"][0]["with"]["script"]
+    # One issue: an open one with the same title gets a comment instead of a second issue.
+    assert "issue.title === title" in script and "createComment" in script
+
+
 # Test command ----------------------------------------------------------------------------------------------------
 
 
