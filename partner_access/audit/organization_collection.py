@@ -1,0 +1,90 @@
+"""Every active account of an AWS Organization: `ListAccounts`, then `AssumeRole` into the named audit role in each
+member and one account collection there, on a bounded thread pool. An account that fails (access denied, no such
+role, throttled past the retries) is reported and the others go on.
+
+The caller's own account (usually the management account) is read with the caller's credentials, without assuming a
+role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+
+import boto3
+
+from .account_collection import caller_account, collect_account
+from .authorization_details import AccountSnapshot
+from .aws_access import AWS_ERRORS, AwsAccessError, client, describe_failure, new_session
+
+DEFAULT_AUDIT_ROLE_NAME = "partner-access-audit"
+SESSION_NAME = "partner-access-audit"
+ACTIVE = "ACTIVE"
+
+
+@dataclass(frozen=True)
+class AccountOutcome:
+    account_id: str
+    snapshot: AccountSnapshot | None
+    error: str | None
+
+
+def organization_account_ids(session: boto3.Session) -> list[str]:
+    """The IDs of the organization's active accounts, in ListAccounts order."""
+    organizations = client(session, "organizations")
+    try:
+        accounts = [
+            account
+            for page in organizations.get_paginator("list_accounts").paginate()
+            for account in page.get("Accounts", [])
+        ]
+    except AWS_ERRORS as error:
+        raise AwsAccessError(describe_failure("organizations:ListAccounts", error)) from error
+    return [account["Id"] for account in accounts if account.get("State", account.get("Status")) == ACTIVE]
+
+
+def collect_organization(
+    session: boto3.Session,
+    account_ids: list[str],
+    *,
+    audit_role_name: str,
+    max_workers: int,
+    on_done: Callable[[AccountOutcome], None] = lambda outcome: None,
+) -> list[AccountOutcome]:
+    own_account, partition = caller_account(session)
+    outcomes: dict[str, AccountOutcome] = {}
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        futures = {
+            pool.submit(_collect_member, session, account, own_account, partition, audit_role_name): account
+            for account in account_ids
+        }
+        for future in as_completed(futures):
+            outcome = future.result()
+            outcomes[outcome.account_id] = outcome
+            on_done(outcome)
+    return [outcomes[account] for account in account_ids]
+
+
+def _collect_member(
+    session: boto3.Session, account_id: str, own_account: str, partition: str, audit_role_name: str
+) -> AccountOutcome:
+    try:
+        member = session if account_id == own_account else _assume(session, account_id, partition, audit_role_name)
+        return AccountOutcome(account_id, collect_account(member, account_id), None)
+    except AwsAccessError as error:
+        return AccountOutcome(account_id, None, str(error))
+
+
+def _assume(session: boto3.Session, account_id: str, partition: str, audit_role_name: str) -> boto3.Session:
+    role_arn = f"arn:{partition}:iam::{account_id}:role/{audit_role_name}"
+    try:
+        credentials = client(session, "sts").assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)["Credentials"]
+    except AWS_ERRORS as error:
+        raise AwsAccessError(describe_failure(f"sts:AssumeRole {role_arn}", error)) from error
+    return new_session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=session.region_name,
+    )
