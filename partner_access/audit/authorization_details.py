@@ -191,9 +191,11 @@ def _managed_policy(entry: object, where: str) -> ManagedPolicyRecord:
     ]
     if not default_documents:
         raise AuthorizationDetailsError(f"{where}.PolicyVersionList: no default version (IsDefaultVersion true)")
+    arn = _string(fields, "Arn", where)
     return ManagedPolicyRecord(
-        arn=_string(fields, "Arn", where),
-        name=_string(fields, "PolicyName", where),
+        arn=arn,
+        # A policy's name is the last part of its ARN; some emulators leave PolicyName out.
+        name=_optional_string(fields, "PolicyName", where) or arn.rsplit("/", 1)[-1],
         path=_optional_string(fields, "Path", where) or "/",
         policy_id=_optional_string(fields, "PolicyId", where) or "",
         document=policy_text(default_documents[0]),
