@@ -7,10 +7,13 @@ a fixture acts in an account through `account_session`, exactly as the audit rea
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 from collections.abc import Iterator
 
 import boto3
+import moto.iam.models
 import pytest
 import requests
 from moto.server import ThreadedMotoServer
@@ -24,11 +27,19 @@ _FAKE_ENVIRONMENT = {
     # AWS managed policies (AdministratorAccess) exist in moto's IAM only when loaded.
     "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
 }
+# moto loads its copy of every AWS managed policy into each account it creates, which costs seconds per account;
+# the fixtures attach only these.
+AWS_MANAGED_POLICIES_USED = ("AdministratorAccess", "ReadOnlyAccess")
 _CLEARED = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "MOTO_ACCOUNT_ID")
 
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
+    every_policy = json.loads(moto.iam.models.aws_managed_policies_data)
+    used = {name: every_policy[name] for name in AWS_MANAGED_POLICIES_USED}
+    original = moto.iam.models.aws_managed_policies_data
+    moto.iam.models.aws_managed_policies_data = json.dumps(used)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -36,10 +47,11 @@ def moto_endpoint() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+        moto.iam.models.aws_managed_policies_data = original
 
 
 @pytest.fixture
-def moto_aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[str]:
+def moto_aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path) -> str:
     """A fresh emulator for one test; the environment points boto3 at it with fake credentials only."""
     for name in _CLEARED:
         monkeypatch.delenv(name, raising=False)
@@ -50,8 +62,7 @@ def moto_aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path) -> I
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
     requests.post(f"{moto_endpoint}/moto-api/reset", timeout=30).raise_for_status()
-    yield moto_endpoint
-    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=30).raise_for_status()
+    return moto_endpoint
 
 
 def account_session(account_id: str, role_name: str = "fixture-admin") -> boto3.Session:
