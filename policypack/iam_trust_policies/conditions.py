@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from .documents import ConditionClause, glob_regex
+from .globs import glob_regex
+from .model import ConditionClause
 
 RequestContext = Mapping[str, "str | None"]
 

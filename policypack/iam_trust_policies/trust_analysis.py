@@ -9,22 +9,23 @@ own, so two Deny statements that each cover one way of calling without MFA toget
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from .conditions import RequestContext, clause_truth, conditions_truth
-from .documents import (
+from .findings import REDACTED, Finding, finding
+from .model import (
     ConditionClause,
     MalformedPolicyError,
     PolicyKind,
     Principal,
     Statement,
     account_of_arn,
-    json_text,
-    parse_policy,
 )
+from .parsing import parse_policy
 
 MFA_PRESENT_KEY = "aws:MultiFactorAuthPresent"
 MFA_AGE_KEY = "aws:MultiFactorAuthAge"
@@ -54,7 +55,7 @@ _NEGATIVE_MATCH_OPERATORS = frozenset(
 MFA_KEYS = frozenset({MFA_PRESENT_KEY.lower(), MFA_AGE_KEY.lower()})
 MFA_FIX_CLAUSE = {"Bool": {MFA_PRESENT_KEY: "true"}}
 EXTERNAL_ID_KEYS = frozenset({EXTERNAL_ID_KEY.lower()})
-EXTERNAL_ID_FIX_CLAUSE = {"StringEquals": {EXTERNAL_ID_KEY: "<the External ID agreed with the third party>"}}
+EXTERNAL_ID_FIX_CLAUSE = {"StringEquals": {EXTERNAL_ID_KEY: REDACTED}}
 NARROWING_FIX_CLAUSE = {"StringEquals": {"aws:PrincipalOrgID": "<your organization ID, o-...>"}}
 
 
@@ -78,16 +79,6 @@ NO_MFA_SCENARIOS = (
 )
 NO_EXTERNAL_ID_SCENARIOS = (RequestScenario("a request without an External ID", {EXTERNAL_ID_KEY.lower(): None}),)
 ANY_REQUEST_SCENARIOS = (RequestScenario("some request", {}),)
-
-
-@dataclass(frozen=True)
-class TrustViolation:
-    """One Allow statement (or the whole document, when malformed) that breaks a trust rule."""
-
-    message: str
-    statement_index: int | None = None
-    sid: str | None = None
-    principals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -250,7 +241,7 @@ def _deny_covers_principal(deny: Statement, principal: Principal) -> bool:
     return False
 
 
-def mfa_violations(document: object, own_account_ids: frozenset[str]) -> list[TrustViolation]:
+def mfa_violations(document: object, own_account_ids: frozenset[str]) -> list[Finding]:
     """Violations of "every cross-account trust requires MFA" in a trust policy (dict or JSON string).
 
     Empty exactly when no principal outside own_account_ids (or anyone, for "*") could be allowed sts:AssumeRole in
@@ -259,10 +250,11 @@ def mfa_violations(document: object, own_account_ids: frozenset[str]) -> list[Tr
     try:
         statements = parse_policy(document, PolicyKind.TRUST)
     except MalformedPolicyError as error:
-        return [TrustViolation(message=f"The role's trust policy is malformed: {error}.")]
+        return [malformed_finding(error)]
     return [
         _violation(
             grant,
+            "MFA-002" if _has_clause_on(grant.statement, MFA_KEYS) else "MFA-001",
             "without MFA",
             _mfa_problem(grant),
             _fixed_condition(grant.statement.raw_condition, MFA_KEYS, MFA_FIX_CLAUSE),
@@ -271,9 +263,17 @@ def mfa_violations(document: object, own_account_ids: frozenset[str]) -> list[Tr
     ]
 
 
+def malformed_finding(error: MalformedPolicyError) -> Finding:
+    return finding(error.code, f"The role's trust policy is malformed: {error}.")
+
+
+def _has_clause_on(statement: Statement, keys: frozenset[str]) -> bool:
+    return any(clause.key_lower in keys for clause in statement.conditions)
+
+
 def external_id_violations(
     document: object, own_account_ids: frozenset[str], third_party_account_ids: frozenset[str]
-) -> list[TrustViolation]:
+) -> list[Finding]:
     """Statements letting a listed third-party account assume the role without an sts:ExternalId.
 
     Malformed documents yield nothing here: the MFA policy reports them once.
@@ -288,6 +288,7 @@ def external_id_violations(
     return [
         _violation(
             grant,
+            "EXTID-002" if _has_clause_on(grant.statement, EXTERNAL_ID_KEYS) else "EXTID-001",
             "without an External ID",
             "a third party must present an sts:ExternalId so that others cannot use it as a confused deputy; "
             + _clauses_problem(grant, EXTERNAL_ID_KEYS, "External ID"),
@@ -297,7 +298,7 @@ def external_id_violations(
     ]
 
 
-def open_trust_violations(document: object) -> list[TrustViolation]:
+def open_trust_violations(document: object) -> list[Finding]:
     """Allow statements trusting "*" (or NotPrincipal) for sts:AssumeRole with nothing narrowing the caller."""
     try:
         statements = parse_policy(document, PolicyKind.TRUST)
@@ -307,7 +308,7 @@ def open_trust_violations(document: object) -> list[TrustViolation]:
         return []
     if any(statement.undecided for statement in statements):
         return []  # a statement not known yet might narrow the trust; checked again at `up`
-    violations: list[TrustViolation] = []
+    violations: list[Finding] = []
     for statement in statements:
         if not statement.is_allow or not statement.grants_assume_role:
             continue
@@ -317,13 +318,13 @@ def open_trust_violations(document: object) -> list[TrustViolation]:
             continue
         fix = _fixed_condition(statement.raw_condition, frozenset(), NARROWING_FIX_CLAUSE)
         violations.append(
-            TrustViolation(
-                message=(
-                    f"{statement.title} trusts {_principal_names(statement.effective_principals)} to "
-                    "call sts:AssumeRole with no condition narrowing the caller (aws:PrincipalAccount, "
-                    "aws:PrincipalOrgID, aws:PrincipalArn, aws:SourceAccount, aws:SourceArn, ...), so any AWS "
-                    f"account can try. Name the trusted accounts as principals, or set its Condition to {fix}."
-                ),
+            finding(
+                "OPEN-001",
+                f"{statement.title} trusts {_principal_names(statement.effective_principals)} to "
+                "call sts:AssumeRole with no condition narrowing the caller (aws:PrincipalAccount, "
+                "aws:PrincipalOrgID, aws:PrincipalArn, aws:SourceAccount, aws:SourceArn, ...), so any AWS "
+                f"account can try. Name the trusted accounts as principals, or set its Condition to {_json(fix)}.",
+                {"statement_index": statement.index, "Condition": fix},
                 statement_index=statement.index,
                 sid=statement.sid,
                 principals=tuple(principal.text for principal in statement.effective_principals),
@@ -389,7 +390,9 @@ def _deny_narrows_wildcard(statement: Statement) -> bool:
     )
 
 
-def _violation(grant: ExposedGrant, missing: str, problem: str, fixed_condition: str) -> TrustViolation:
+def _violation(
+    grant: ExposedGrant, code: str, missing: str, problem: str, fixed_condition: dict[str, Any]
+) -> Finding:
     statement = grant.statement
     principal_names = _principal_names(grant.principals)
     requests = " and ".join([scenario.description for scenario in grant.scenarios])
@@ -404,10 +407,12 @@ def _violation(grant: ExposedGrant, missing: str, problem: str, fixed_condition:
     message = (
         f"{statement.title} lets {principal_names} assume this role {missing}: {requests} "
         f"{'is' if len(grant.scenarios) == 1 else 'are'} allowed; {problem}.{deny_note} "
-        f"Set the statement's Condition to {fixed_condition}."
+        f"Set the statement's Condition to {_json(fixed_condition)}."
     )
-    return TrustViolation(
-        message=message,
+    return finding(
+        code,
+        message,
+        {"statement_index": statement.index, "Condition": fixed_condition},
         statement_index=statement.index,
         sid=statement.sid,
         principals=tuple([principal.text for principal in grant.principals]),
@@ -423,7 +428,7 @@ def _clauses_problem(grant: ExposedGrant, keys: frozenset[str], what: str) -> st
     if not clauses:
         return f"the statement has no {what} condition"
     passing = [
-        clause.render()
+        render_clause(clause)
         for clause in clauses
         if any(clause_truth(clause, scenario.context) is not False for scenario in grant.scenarios)
     ]
@@ -432,16 +437,34 @@ def _clauses_problem(grant: ExposedGrant, keys: frozenset[str], what: str) -> st
 
 def _fixed_condition(
     raw_condition: dict[str, Any], replaced_keys: frozenset[str], required: dict[str, dict[str, str]]
-) -> str:
-    """The statement's Condition with clauses on replaced_keys dropped and the required clause added, as JSON."""
+) -> dict[str, Any]:
+    """The statement's Condition with clauses on replaced_keys dropped and the required clause added; External ID
+    values shown as REDACTED."""
     fixed: dict[str, Any] = {}
     for operator, keys in raw_condition.items():
-        kept = {key: value for key, value in keys.items() if key.lower() not in replaced_keys}
+        kept = {
+            key: REDACTED if key.lower() in EXTERNAL_ID_KEYS else value
+            for key, value in keys.items()
+            if key.lower() not in replaced_keys
+        }
         if kept:
             fixed[operator] = kept
     for operator, keys in required.items():
         fixed[operator] = {**fixed.get(operator, {}), **keys}
-    return json_text(fixed)
+    return fixed
+
+
+def _json(value: object) -> str:
+    return json.dumps(value)
+
+
+def render_clause(clause: ConditionClause) -> str:
+    """The clause as a message quotes it, External ID values shown as REDACTED."""
+    if clause.key_lower in EXTERNAL_ID_KEYS:
+        shown: object = REDACTED
+    else:
+        shown = clause.values[0] if len(clause.values) == 1 else list(clause.values)
+    return f"{clause.operator} {_json({clause.key: shown})}"
 
 
 def _principal_names(principals: Iterable[Principal]) -> str:
