@@ -27,8 +27,16 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
     )
 
 
-def glob_matches(pattern: str, text: str) -> bool:
-    return glob_regex(pattern).fullmatch(text) is not None
+@lru_cache(maxsize=8192)
+def arn_matches(pattern: str, arn: str) -> bool:
+    """An ARN condition operator's match: the six colon-delimited components compared one by one, each a glob."""
+    pattern_parts = pattern.split(":", 5)
+    arn_parts = arn.split(":", 5)
+    if len(pattern_parts) != 6 or len(arn_parts) != 6:
+        return False
+    return all(
+        glob_regex(part).fullmatch(value) is not None for part, value in zip(pattern_parts, arn_parts, strict=True)
+    )
 
 
 def has_policy_variable(value: str) -> bool:

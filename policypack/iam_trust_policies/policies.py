@@ -42,6 +42,7 @@ from .resources import (
     ROLE_TRUST_PROPERTIES,
     StackResource,
     admin_role_findings,
+    carries_identity_documents,
     embedded_documents,
     max_session_finding,
     own_account_ids,
@@ -227,6 +228,8 @@ def _validate_open_trust(args: ResourceValidationArgs, report_violation: ReportV
 
 
 def _validate_wildcard_assume_role(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if not carries_identity_documents(args.resource_type):
+        return
     props = plain_value(args.props)
     if not isinstance(props, dict):
         return

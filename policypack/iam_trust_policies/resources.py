@@ -126,6 +126,12 @@ def max_session_finding(
     )
 
 
+def carries_identity_documents(resource_type: str) -> bool:
+    """Whether embedded_documents can find anything in a resource of this type (checked before converting its
+    properties)."""
+    return resource_type in IDENTITY_POLICY_PROPERTIES or resource_type in EMBEDDED_POLICY_PROPERTIES
+
+
 def embedded_documents(resource_type: str, props: Mapping[str, Any]) -> list[tuple[str, object]]:
     """(where, document) for each policy document a resource carries as an input."""
     documents: list[tuple[str, object]] = []

@@ -256,11 +256,14 @@ def test_without_any_own_account_every_account_principal_counts_as_cross_account
     assert flagged(trust(allow({"AWS": HOST})), own=frozenset())
 
 
-def test_star_narrowed_by_principal_account_is_still_flagged():
+def test_star_narrowed_to_the_own_account_admits_no_foreign_caller():
+    # Every signed request carries aws:PrincipalAccount, and a foreign caller never has an own-account value.
     narrowed = {"StringEquals": {"aws:PrincipalAccount": HOST, "aws:PrincipalOrgID": "o-abc"}}
-    [violation] = mfa_violations(trust(allow("*", narrowed)), OWN)
+    assert not flagged(trust(allow("*", narrowed)))
+    to_partner = {"StringEquals": {"aws:PrincipalAccount": [HOST, PARTNER]}}
+    [violation] = mfa_violations(trust(allow("*", to_partner)), OWN)
     assert violation.principals == ("*",)
-    assert not flagged(trust(allow("*", {**narrowed, **MFA_TRUE})))
+    assert not flagged(trust(allow("*", {**to_partner, **MFA_TRUE})))
 
 
 def test_allow_with_not_principal_counts_as_open_to_anyone():
@@ -744,8 +747,12 @@ CI_SESSION = f"arn:aws:sts::{PARTNER}:assumed-role/ci/s"
         # A whole account's callers have many ARNs; an assumed-role ARN does not show the role's path.
         ({"AWS": PARTNER_ROOT}, {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{PARTNER}:user/*"}}, False),
         ({"AWS": CI_SESSION}, {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*"}}, False),
-        # "*" means anyone, our own account included, so "not our account" does not cover it.
-        ("*", {"StringNotEquals": {"aws:PrincipalAccount": HOST}}, False),
+        # Every foreign caller carries its own aws:PrincipalAccount, so "not our account" covers all of them.
+        ("*", {"StringNotEquals": {"aws:PrincipalAccount": HOST}}, True),
+        ("*", {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{HOST}:*"}}, True),
+        ("*", {"Null": {"aws:PrincipalArn": "false"}}, True),
+        ("*", {"StringLike": {"aws:PrincipalAccount": "*"}}, True),
+        ("*", {"StringNotEquals": {"aws:PrincipalAccount": PARTNER}}, False),
     ],
 )
 def test_deny_conditions_on_the_principal_are_decided_per_principal(allowed, principal_condition, protects):
