@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from iam_trust_policies.documents import account_of_arn
+from iam_trust_policies.model import account_of_arn
 
 # The entity lists of the output, in botocore's order; pages are merged by concatenating them.
 RESULT_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")

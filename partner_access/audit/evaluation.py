@@ -10,7 +10,6 @@ What a policy reports is the finding; nothing here decides a verdict.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from inspect import isawaitable
@@ -31,11 +30,10 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from .pack_config import PolicySettings
-from .pack_resources import PackProvider, PackResource, PackStack, Subject
+from iam_trust_policies.findings import code_of
 
-# Every pack message starts with its stable finding code, e.g. "MFA-001: ...".
-FINDING_CODE_RE = re.compile(r"^([A-Z]+-\d{3}): ")
+from .pack_config import PolicySettings
+from .pack_resources import PackProvider, PackStack, Subject
 
 
 @dataclass(frozen=True)
@@ -59,11 +57,6 @@ class StackEvaluation:
     errors: tuple[str, ...]
 
 
-def finding_code(message: str) -> str | None:
-    match = FINDING_CODE_RE.match(message)
-    return match.group(1) if match else None
-
-
 def engine_properties(properties: Mapping[str, Any]) -> Mapping[str, Any]:
     """Properties as a policy receives them from the engine: Struct-encoded, deserialized, unknown-checking."""
     struct = struct_pb2.Struct()
@@ -85,7 +78,7 @@ def evaluate_stack(
         def report_violation(message: str, urn: str | None = None) -> None:
             text = message or ""
             where = default_urn if isinstance(policy, ResourceValidationPolicy) else (urn or "")
-            findings.setdefault(where or "", []).append(Finding(policy.name, level, finding_code(text), text))
+            findings.setdefault(where or "", []).append(Finding(policy.name, level, code_of(text), text))
 
         return report_violation
 
@@ -142,6 +135,3 @@ def _provider(provider: PackProvider) -> PolicyProviderResource:
 def _options() -> PolicyResourceOptions:
     return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
 
-
-__all__ = ["FINDING_CODE_RE", "Finding", "PackResource", "StackEvaluation", "SubjectFindings", "evaluate_stack",
-           "finding_code"]

@@ -6,6 +6,7 @@ stack holding them: `Analyze` per resource with its inputs and provider, one `An
 
 from __future__ import annotations
 
+from partner_access.audit.pack_resources import PackStack
 from support.policy_engine import (
     AnalyzedResource,
     PolicyDiagnostic,
@@ -13,8 +14,6 @@ from support.policy_engine import (
     ProviderReference,
 )
 from support.program_runner import REPO_ROOT
-
-from partner_access.audit.pack_resources import PackStack
 
 PACK_DIR = REPO_ROOT / "policypack"
 

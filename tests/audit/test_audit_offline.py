@@ -15,7 +15,6 @@ from partner_access.cli import main
 from .conftest import MANAGEMENT_ACCOUNT, account_session
 from .iam_fixture import (
     EXPECTED,
-    HOST,
     MFA_POLICY,
     SESSION_POLICY,
     audit_config,
@@ -90,8 +89,9 @@ def details(*roles: dict[str, Any], **lists: list[Any]) -> dict[str, Any]:
 
 
 def role_entry(name: str, document: object, account: str = MANAGEMENT_ACCOUNT) -> dict[str, Any]:
-    return {"Path": "/", "RoleName": name, "RoleId": f"AROA{name.upper()}", "Arn": f"arn:aws:iam::{account}:role/{name}",
-            "CreateDate": "2026-01-01T00:00:00+00:00", "AssumeRolePolicyDocument": document, "InstanceProfileList": [],
+    return {"Path": "/", "RoleName": name, "RoleId": f"AROA{name.upper()}",
+            "Arn": f"arn:aws:iam::{account}:role/{name}", "CreateDate": "2026-01-01T00:00:00+00:00",
+            "AssumeRolePolicyDocument": document, "InstanceProfileList": [],
             "RolePolicyList": [], "AttachedManagedPolicies": [], "Tags": [], "RoleLastUsed": {}}
 
 

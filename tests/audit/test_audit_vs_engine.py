@@ -10,8 +10,8 @@ from typing import Any
 
 import boto3
 import pytest
-from iam_trust_policies.policies import POLICIES
 
+from iam_trust_policies.policies import POLICIES
 from partner_access.audit.authorization_details import build_snapshot
 from partner_access.audit.evaluation import evaluate_stack
 from partner_access.audit.pack_config import read_pack_config
@@ -58,11 +58,12 @@ TRUST_DOCUMENTS: dict[str, object] = {
     "anyone-in-org": document(statement("*", {**MFA, "StringEquals": {"aws:PrincipalOrgID": "o-abc123"}})),
     "any-aws-with-mfa": document(statement({"AWS": "*"}, MFA)),
     "service": document(statement({"Service": "ec2.amazonaws.com"})),
-    "federated": document(statement({"Federated": f"arn:aws:iam::{OWN}:oidc-provider/token.actions.githubusercontent.com"},
-                                    action="sts:AssumeRoleWithWebIdentity")),
+    "federated": document(statement(
+        {"Federated": f"arn:aws:iam::{OWN}:oidc-provider/token.actions.githubusercontent.com"},
+        action="sts:AssumeRoleWithWebIdentity")),
     "own-root": document(statement(root(OWN))),
     "bare-account-id": document(statement({"AWS": PARTNER})),
-    "mixed-principals": document(statement({"AWS": [f"arn:aws:iam::{OWN}:root", f"arn:aws:iam::{PARTNER}:user/alice"]})),
+    "mixed-principals": document(statement({"AWS": [root(OWN)["AWS"], f"arn:aws:iam::{PARTNER}:user/alice"]})),
     "assumed-role": document(statement({"AWS": f"arn:aws:sts::{PARTNER}:assumed-role/ci/session"})),
     "china-partition": document(statement({"AWS": f"arn:aws-cn:iam::{PARTNER}:root"})),
     "not-principal": document(statement({"AWS": f"arn:aws:iam::{OWN}:root"}, principal_key="NotPrincipal")),
