@@ -52,21 +52,22 @@ def root(account: str) -> dict[str, str]:
     return {"AWS": f"arn:aws:iam::{account}:root"}
 
 
-# (position, entity name) -> the policies reporting it. Every role is listed (an empty set: no finding); a user, group
-# or managed policy is listed only with a finding (the partner's group, allowed one exact role ARN, has none).
-EXPECTED: dict[tuple[int, str], set[str]] = {
-    (HOST, "partner-no-mfa"): {MFA_POLICY, SESSION_POLICY, ADMIN_POLICY},
-    (HOST, "partner-bool-if-exists"): {MFA_POLICY},
+# (position, entity name) -> (policy, finding code) of each finding. Every role is listed (an empty set: no finding);
+# a user, group or managed policy is listed only with a finding (the partner's group, allowed one exact role ARN, has
+# none).
+EXPECTED: dict[tuple[int, str], set[tuple[str, str]]] = {
+    (HOST, "partner-no-mfa"): {(MFA_POLICY, "MFA-001"), (SESSION_POLICY, "SESSION-001"), (ADMIN_POLICY, "ADMIN-001")},
+    (HOST, "partner-bool-if-exists"): {(MFA_POLICY, "MFA-002")},
     (HOST, "partner-mfa"): set(),
-    (HOST, "partner-mfa-inline-admin"): {ADMIN_POLICY, WILDCARD_POLICY},
-    (HOST, "anyone"): {MFA_POLICY, OPEN_TRUST_POLICY},
-    (HOST, "vendor-mfa-no-external-id"): {EXTERNAL_ID_POLICY},
+    (HOST, "partner-mfa-inline-admin"): {(ADMIN_POLICY, "ADMIN-001"), (WILDCARD_POLICY, "WILDCARD-001")},
+    (HOST, "anyone"): {(MFA_POLICY, "MFA-001"), (OPEN_TRUST_POLICY, "OPEN-001")},
+    (HOST, "vendor-mfa-no-external-id"): {(EXTERNAL_ID_POLICY, "EXTID-001")},
     (HOST, "vendor-external-id"): set(),
     (HOST, "lambda-service"): set(),
     (HOST, "own-account-only"): set(),
-    (HOST, "assume-any-role"): {WILDCARD_POLICY},
-    (HOST, "deployer"): {WILDCARD_POLICY},
-    (PARTNER, "back-to-host"): {MFA_POLICY},
+    (HOST, "assume-any-role"): {(WILDCARD_POLICY, "WILDCARD-001")},
+    (HOST, "deployer"): {(WILDCARD_POLICY, "WILDCARD-001")},
+    (PARTNER, "back-to-host"): {(MFA_POLICY, "MFA-001")},
     (VENDOR, "vendor-ci"): set(),
     (VENDOR, "vendor-to-partner-aged-mfa"): set(),
 }
@@ -110,11 +111,11 @@ def populate(accounts: tuple[str, str, str], session_for: Callable[[str], boto3.
          trust(root(partner), {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}), client=vendor_iam)
 
 
-def verdicts(report: Mapping[str, Any], accounts: tuple[str, ...]) -> dict[tuple[int, str], set[str]]:
-    """(position, entity name) -> the policies the JSON report names for it, for the fixture's accounts."""
-    found: dict[tuple[int, str], set[str]] = {}
+def verdicts(report: Mapping[str, Any], accounts: tuple[str, ...]) -> dict[tuple[int, str], set[tuple[str, str]]]:
+    """(position, entity name) -> (policy, code) of each finding the JSON report gives it."""
+    found: dict[tuple[int, str], set[tuple[str, str]]] = {}
     for account in report["accounts"]:
         position = accounts.index(account["account"])
         for entry in account["roles"]:
-            found[(position, entry["name"])] = {finding["policy"] for finding in entry["findings"]}
+            found[(position, entry["name"])] = {(f["policy"], f["code"]) for f in entry["findings"]}
     return found

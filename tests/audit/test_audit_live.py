@@ -63,6 +63,7 @@ def test_json_report_has_exactly_the_documented_shape(moto_aws, tmp_path, capsys
             for finding in entry["findings"]:
                 assert set(finding) == {"policy", "level", "code", "message"}
                 assert finding["level"] in ("mandatory", "advisory")
+                assert finding["message"].startswith(f"{finding['code']}: ")
     mfa = [f for a in report["accounts"] for r in a["roles"] for f in r["findings"] if f["policy"] == MFA_POLICY]
     assert {finding["level"] for finding in mfa} == {"mandatory"}
 
@@ -135,7 +136,7 @@ def test_organization_audits_every_account_through_the_audit_role(moto_aws, tmp_
     # moto creates OrganizationAccountAccessRole in each new member, trusting the management account without MFA.
     org_access = {key: found.pop(key) for key in list(found) if key[1] == "OrganizationAccountAccessRole"}
     assert found == EXPECTED
-    assert org_access and all(MFA_POLICY in policies for policies in org_access.values())
+    assert org_access and all(findings == {(MFA_POLICY, "MFA-001")} for findings in org_access.values())
     assert code == 1
 
 
@@ -147,7 +148,7 @@ def test_organization_accounts_can_count_as_own(moto_aws, tmp_path, capsys):
 
     found = verdicts(json.loads(out), accounts)
     # Only the open trust is still cross-account: every other trust names an account of the organization.
-    flagged = {key for key, policies in found.items() if MFA_POLICY in policies}
+    flagged = {key for key, findings in found.items() if (MFA_POLICY, "MFA-001") in findings}
     assert flagged == {(HOST, "anyone")}
 
 

@@ -64,7 +64,10 @@ def test_cli_output_files_get_the_live_verdicts_except_session_length(moto_aws, 
     assert err == ""
     assert [account["account"] for account in report["accounts"]] == list(accounts)
     # The authorization details carry no MaxSessionDuration, so the session-length policy cannot decide offline.
-    assert verdicts(report, accounts) == {key: policies - {SESSION_POLICY} for key, policies in EXPECTED.items()}
+    assert verdicts(report, accounts) == {
+        key: {(policy, code) for policy, code in findings if policy != SESSION_POLICY}
+        for key, findings in EXPECTED.items()
+    }
     assert code == 1
 
 
@@ -105,8 +108,8 @@ def test_a_document_the_cli_could_not_decode_is_reported_as_the_pack_reports_a_m
     roles = {role["name"]: role["findings"] for role in report["accounts"][0]["roles"]}
     assert roles["fine"] == []
     (finding,) = roles["broken"]
-    assert finding["policy"] == MFA_POLICY and finding["level"] == "mandatory"
-    assert "malformed" in finding["message"] and "not valid JSON" in finding["message"]
+    assert (finding["policy"], finding["level"], finding["code"]) == (MFA_POLICY, "mandatory", "DOC-001")
+    assert finding["message"].startswith("DOC-001: ")
     assert code == 1
 
 

@@ -175,6 +175,8 @@ def audit_view(stack: PackStack, config_path: Path) -> list[tuple[str, str, str,
     found = []
     for entry in evaluation.subjects:
         for finding in entry.findings:
+            # Every pack message starts with its stable code, and the audit reports that code.
+            assert finding.code is not None and finding.message.startswith(f"{finding.code}: ")
             found.append((finding.policy, finding.level, _engine_message(finding.policy, finding.message),
                           urn_of[entry.subject]))
     return found
