@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .authorization_details import AccountSnapshot
@@ -164,9 +164,9 @@ def _renderer(output_format: str) -> Callable[[AuditReport], str]:
     return {"table": render_table, "json": render_json, "sarif": render_sarif}[output_format]
 
 
-def _write(text: str, path: Path | None, stdout: TextIO | None = None) -> None:
+def _write(text: str, path: Path | None) -> None:
     if path is None:
-        (stdout or sys.stdout).write(text)
+        sys.stdout.write(text)
     else:
         path.write_text(text, encoding="utf-8")
 
