@@ -22,6 +22,7 @@ from .callers import (
     FRESH,
     PRINCIPAL_ACCOUNT_KEY,
     PRINCIPAL_ARN_KEY,
+    USERNAME_KEY,
     Caller,
     Witnesses,
     callers_admitted,
@@ -127,7 +128,7 @@ def exposed_grants(
     )
     found = _witnesses(statements, clauses) if by_caller else None
     without_source_identity, without_tags = _family_absent_keys(clause_keys, source_identity, tags)
-    fixed_keys = set(without_source_identity) | set(without_tags) | (CALLER_KEYS if by_caller else set())
+    fixed_keys = CALLER_KEYS if by_caller else set()
     clause_counts = Counter(clause.key_lower for clause in clauses)
     shared_keys = {key for key, count in clause_counts.items() if count > 1 and key not in fixed_keys}
     extensions = [
@@ -155,6 +156,8 @@ def exposed_grants(
                         base.update(without_tags)
                     base.update(scenario.context)
                     for extension in extensions[index]:
+                        if _contradicts(extension, base):
+                            continue
                         context = {**base, **extension} if extension else base
                         requests.append(_Request(index, caller, context, carries_source_identity, carries_tags))
             requests_by_caller[caller] = requests
@@ -245,7 +248,8 @@ def _witnesses(statements: list[Statement], clauses: list[ConditionClause]) -> W
         value for clause in clauses if clause.key_lower == PRINCIPAL_ACCOUNT_KEY for value in clause.values
     ]
     account_values += [account for value in arn_values if (account := account_of_arn(value)) is not None]
-    return witnesses(principals, arn_values, account_values)
+    user_names = [value for clause in clauses if clause.key_lower == USERNAME_KEY for value in clause.plain_values]
+    return witnesses(principals, arn_values, account_values, user_names)
 
 
 def _family_absent_keys(tested_keys: set[str], source_identity: bool, tags: bool) -> tuple[dict, dict]:
@@ -256,6 +260,11 @@ def _family_absent_keys(tested_keys: set[str], source_identity: bool, tags: bool
         without_tags = {key: None for key in _TAG_KEYS}
         without_tags.update({key: None for key in tested_keys if key.startswith(_REQUEST_TAG_PREFIX)})
     return without_source_identity, without_tags
+
+
+def _contradicts(extension: dict[str, str | None], base: dict[str, str | None]) -> bool:
+    """Whether a witness extension gives a value to a key the request leaves out (no source identity, no tags)."""
+    return any(base.get(key, FRESH) is None and value is not None for key, value in extension.items())
 
 
 def _key_witnesses(shared: list[str], clauses: list[ConditionClause]) -> list[dict[str, str | None]]:
