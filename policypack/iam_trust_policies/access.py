@@ -12,9 +12,9 @@ tags in AWS STS" and "Monitor and control actions taken with assumed roles"), so
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import product
 
 from .callers import (
@@ -22,6 +22,7 @@ from .callers import (
     FRESH,
     PRINCIPAL_ACCOUNT_KEY,
     PRINCIPAL_ARN_KEY,
+    USERNAME_KEY,
     Caller,
     Witnesses,
     callers_admitted,
@@ -97,15 +98,17 @@ def exposed_grants(
     """
     allows = [statement for statement in statements if statement.is_allow]
     denies = [statement for statement in statements if not statement.is_allow]
+    assume_role_denies = [deny for deny in denies if deny.grants_assume_role]
     clauses = [clause for statement in statements for clause in statement.conditions]
     clause_keys = {clause.key_lower for clause in clauses}
+    if not assume_role_denies and not clause_keys & _PLAN_KEYS and _statements_independent(allows, scenarios):
+        return _exposed_without_interplay(allows, own_account_ids, scenarios, principal_filter)
     source_identity = bool(clause_keys & SOURCE_IDENTITY_KEYS)
     tags = bool(clause_keys & _TAG_KEYS) or any(key.startswith(_REQUEST_TAG_PREFIX) for key in clause_keys)
-    scenario_keys = {key for scenario in scenarios for key in scenario.context}
     # Callers matter only when something tells them apart: a caller key tested (directly, or as a variable in a
     # clause whose key the request fixes), a companion permission, or a Deny naming some of a principal's callers.
     # Otherwise the principal stands for all its callers.
-    decided_keys = scenario_keys | CALLER_KEYS
+    decided_keys = _scenario_keys(scenarios) | CALLER_KEYS
     every_caller = (
         bool(clause_keys & CALLER_KEYS)
         or source_identity
@@ -113,12 +116,11 @@ def exposed_grants(
         or any(
             key in CALLER_KEYS
             for clause in clauses
-            if clause.key_lower in decided_keys
+            if clause.variable_values and clause.key_lower in decided_keys
             for value in clause.variable_values
             for key in variable_keys(value)
         )
     )
-    assume_role_denies = [deny for deny in denies if deny.grants_assume_role]
     by_caller = every_caller or any(
         _splits(deny, principal)
         for deny in assume_role_denies
@@ -127,9 +129,12 @@ def exposed_grants(
     )
     found = _witnesses(statements, clauses) if by_caller else None
     without_source_identity, without_tags = _family_absent_keys(clause_keys, source_identity, tags)
-    fixed_keys = set(without_source_identity) | set(without_tags) | (CALLER_KEYS if by_caller else set())
-    clause_counts = Counter(clause.key_lower for clause in clauses)
-    shared_keys = {key for key, count in clause_counts.items() if count > 1 and key not in fixed_keys}
+    shared_keys: set[str] = set()
+    if len(clause_keys) != len(clauses):
+        counts: dict[str, int] = {}
+        for clause in clauses:
+            counts[clause.key_lower] = counts.get(clause.key_lower, 0) + 1
+        shared_keys = {key for key, count in counts.items() if count > 1 and not (by_caller and key in CALLER_KEYS)}
     extensions = [
         _key_witnesses(sorted(shared_keys - set(scenario.context)), clauses) if shared_keys else [{}]
         for scenario in scenarios
@@ -139,6 +144,7 @@ def exposed_grants(
         for carries_source_identity in ((False, True) if source_identity else (False,))
         for carries_tags in ((False, True) if tags else (False,))
     ]
+    families = source_identity or tags
     requests_by_caller: dict[Caller | None, list[_Request]] = {}
 
     def requests_for(caller: Caller | None) -> list[_Request]:
@@ -155,19 +161,35 @@ def exposed_grants(
                         base.update(without_tags)
                     base.update(scenario.context)
                     for extension in extensions[index]:
+                        if families and _contradicts(extension, base):
+                            continue
                         context = {**base, **extension} if extension else base
                         requests.append(_Request(index, caller, context, carries_source_identity, carries_tags))
             requests_by_caller[caller] = requests
         return requests
 
-    deny_results: dict[int, tuple[bool, tuple[Statement, ...]]] = {}
+    deny_results: dict[tuple[int, str], tuple[bool, tuple[Statement, ...]]] = {}
+    splits: dict[str, bool] = {}
 
-    def denied(request: _Request) -> tuple[bool, tuple[Statement, ...]]:
-        result = deny_results.get(id(request))
+    def denied(request: _Request, principal: Principal) -> tuple[bool, tuple[Statement, ...]]:
+        key = (id(request), principal.text)
+        result = deny_results.get(key)
         if result is None:
-            result = deny_results[id(request)] = _denied(
-                assume_role_denies, request.caller, request.context, ASSUME_ROLE_ACTION
-            )
+            if request.caller is None:
+                result = _denied_for_principal(assume_role_denies, principal, request.context)
+            else:
+                result = _denied(assume_role_denies, request.caller, request.context, ASSUME_ROLE_ACTION)
+            deny_results[key] = result
+        return result
+
+    def enumerates_callers(principal: Principal) -> bool:
+        if found is None:
+            return False
+        if every_caller:
+            return True
+        result = splits.get(principal.text)
+        if result is None:
+            result = splits[principal.text] = any(_splits(deny, principal) for deny in assume_role_denies)
         return result
 
     grants: list[ExposedGrant] = []
@@ -182,34 +204,32 @@ def exposed_grants(
         ]
         if not principals:
             continue
+        conditions = statement.conditions
         exposed_principals: dict[str, Principal] = {}
         exposed_scenarios: set[int] = set()
         missed: dict[Statement, None] = {}
         for principal in principals:
-            enumerate_callers = found is not None and (
-                every_caller or any(_splits(deny, principal) for deny in assume_role_denies)
-            )
             callers: Iterable[Caller | None] = (
-                callers_admitted(principal, found, own_account_ids) if enumerate_callers else (None,)
+                callers_admitted(principal, found, own_account_ids)
+                if found is not None and enumerates_callers(principal)
+                else (None,)
             )
             for caller in callers:
                 for request in requests_for(caller):
-                    if conditions_truth(statement.conditions, request.context) is False:
+                    if conditions and conditions_truth(conditions, request.context) is False:
                         continue
-                    if not assume_role_denies:
-                        is_denied, conditional = False, ()
-                    elif caller is None:
-                        is_denied, conditional = _denied_for_principal(assume_role_denies, principal, request.context)
-                    else:
-                        is_denied, conditional = denied(request)
+                    is_denied, conditional = denied(request, principal) if assume_role_denies else (False, ())
                     if is_denied:
                         continue
-                    if request.needs_source_identity and not _permitted(
-                        allows, denies, caller, request.context, SET_SOURCE_IDENTITY_ACTION
-                    ):
-                        continue
-                    if request.needs_tag_session and not _permitted(
-                        allows, denies, caller, request.context, TAG_SESSION_ACTION
+                    if caller is not None and (
+                        (
+                            request.needs_source_identity
+                            and not _permitted(allows, denies, caller, request.context, SET_SOURCE_IDENTITY_ACTION)
+                        )
+                        or (
+                            request.needs_tag_session
+                            and not _permitted(allows, denies, caller, request.context, TAG_SESSION_ACTION)
+                        )
                     ):
                         continue
                     exposed_principals.setdefault(principal.text, principal)
@@ -226,6 +246,61 @@ def exposed_grants(
                 )
             )
     return grants
+
+
+# Keys whose presence in a document needs the full method: the caller's keys and the companion permissions' keys.
+_PLAN_KEYS = CALLER_KEYS | SOURCE_IDENTITY_KEYS | _TAG_KEYS
+
+
+def _exposed_without_interplay(
+    allows: list[Statement],
+    own_account_ids: frozenset[str],
+    scenarios: tuple[RequestScenario, ...],
+    principal_filter: frozenset[str] | None,
+) -> list[ExposedGrant]:
+    """exposed_grants for a document without Deny statements, caller keys, companion keys, policy variables or keys
+    tested twice: each Allow is judged on its own, once per scenario, for all its principals."""
+    grants: list[ExposedGrant] = []
+    for statement in allows:
+        if not statement.grants_assume_role:
+            continue
+        principals = tuple(
+            principal
+            for principal in statement.effective_principals
+            if principal.is_outside(own_account_ids)
+            and (principal_filter is None or principal.account_id in principal_filter)
+        )
+        if not principals:
+            continue
+        exposed = tuple(
+            scenario for scenario in scenarios if conditions_truth(statement.conditions, scenario.context) is not False
+        )
+        if exposed:
+            grants.append(ExposedGrant(statement, tuple({p.text: p for p in principals}.values()), exposed, ()))
+    return grants
+
+
+def _statements_independent(allows: list[Statement], scenarios: tuple[RequestScenario, ...]) -> bool:
+    """Whether, with no Deny to weigh, each Allow can be judged clause by clause: no key the scenarios leave open is
+    tested twice in one statement, and no variable or tag key sits in a clause the scenarios decide."""
+    decided = _scenario_keys(scenarios)
+    for statement in allows:
+        open_keys: set[str] = set()
+        for clause in statement.conditions:
+            key = clause.key_lower
+            if key in decided:
+                if clause.variable_values:
+                    return False
+            elif key in open_keys or key.startswith(_REQUEST_TAG_PREFIX):
+                return False
+            else:
+                open_keys.add(key)
+    return True
+
+
+@lru_cache(maxsize=64)
+def _scenario_keys(scenarios: tuple[RequestScenario, ...]) -> frozenset[str]:
+    return frozenset(key for scenario in scenarios for key in scenario.context)
 
 
 def _statement_index(statement: Statement) -> int:
@@ -245,7 +320,8 @@ def _witnesses(statements: list[Statement], clauses: list[ConditionClause]) -> W
         value for clause in clauses if clause.key_lower == PRINCIPAL_ACCOUNT_KEY for value in clause.values
     ]
     account_values += [account for value in arn_values if (account := account_of_arn(value)) is not None]
-    return witnesses(principals, arn_values, account_values)
+    user_names = [value for clause in clauses if clause.key_lower == USERNAME_KEY for value in clause.plain_values]
+    return witnesses(principals, arn_values, account_values, user_names)
 
 
 def _family_absent_keys(tested_keys: set[str], source_identity: bool, tags: bool) -> tuple[dict, dict]:
@@ -256,6 +332,11 @@ def _family_absent_keys(tested_keys: set[str], source_identity: bool, tags: bool
         without_tags = {key: None for key in _TAG_KEYS}
         without_tags.update({key: None for key in tested_keys if key.startswith(_REQUEST_TAG_PREFIX)})
     return without_source_identity, without_tags
+
+
+def _contradicts(extension: dict[str, str | None], base: dict[str, str | None]) -> bool:
+    """Whether a witness extension gives a value to a key the request leaves out (no source identity, no tags)."""
+    return any(base.get(key, FRESH) is None and value is not None for key, value in extension.items())
 
 
 def _key_witnesses(shared: list[str], clauses: list[ConditionClause]) -> list[dict[str, str | None]]:

@@ -98,9 +98,16 @@ class Witnesses:
     sessions: frozenset[tuple[str, str, str]]
     # (account, name) for federated users named as principals.
     federated: frozenset[tuple[str, str]]
+    # User names conditions compare aws:username with: a user of that name in every account.
+    user_names: frozenset[str] = frozenset()
 
 
-def witnesses(principals: Iterable[Principal], arn_values: Iterable[str], account_values: Iterable[str]) -> Witnesses:
+def witnesses(
+    principals: Iterable[Principal],
+    arn_values: Iterable[str],
+    account_values: Iterable[str],
+    user_names: Iterable[str] = (),
+) -> Witnesses:
     """The witnesses for a document: its principals, and the values its conditions compare caller keys with."""
     accounts: set[str] = set()
     identities: set[tuple[str, str, str]] = set()
@@ -124,7 +131,8 @@ def witnesses(principals: Iterable[Principal], arn_values: Iterable[str], accoun
         if instance is not None:
             accounts.add(instance[0])
             identities.add(instance)
-    return Witnesses(frozenset(accounts), frozenset(identities), frozenset(sessions), frozenset(federated))
+    names = frozenset(name.replace("*", FRESH).replace("?", FRESH) for name in user_names if "/" not in name)
+    return Witnesses(frozenset(accounts), frozenset(identities), frozenset(sessions), frozenset(federated), names)
 
 
 @lru_cache(maxsize=4096)
@@ -193,6 +201,11 @@ def _account_callers(account: str, partition: str, found: Witnesses) -> tuple[Ca
     ]
     callers += [
         _federated_caller(account, partition, name) for (owner, name) in sorted(found.federated) if owner == account
+    ]
+    callers += [
+        _identity_caller(account, "user", f"arn:{partition}:iam::{account}:user/{name}")
+        for name in sorted(found.user_names)
+        if name
     ]
     callers += [
         _identity_caller(account, "user", f"arn:{partition}:iam::{account}:user/{FRESH}"),

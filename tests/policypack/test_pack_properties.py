@@ -1,6 +1,7 @@
 """Property-based: no document, however odd, crashes a policy; the suggested MFA fix always fixes."""
 
 import json
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -133,8 +134,8 @@ OPTIONS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 
 CONFIG = {"thirdPartyAccountIds": list(THIRD_PARTIES), "exemptAccountIds": list(OWN)}
 
 
-def every_policy(resource_type, props):
-    """Run every policy's validate on one resource, stack policies on a one-resource stack; report nothing back."""
+def every_policy(resource_type, props, report=lambda message, urn=None: None):
+    """Run every policy's validate on one resource, stack policies on a one-resource stack."""
     engine_props = unknown_checking_proxy(deserialize_properties(props))
     for policy in POLICIES:
         if isinstance(policy, ResourceValidationPolicy):
@@ -142,7 +143,38 @@ def every_policy(resource_type, props):
         else:
             resource = PolicyResource(resource_type, engine_props, "urn:x", "x", OPTIONS, None, None, [], {})
             args = StackValidationArgs([resource], CONFIG)
-        policy.validate(args, lambda message, urn=None: None)
+        policy.validate(args, report)
+
+
+EXTERNAL_ID = "Xq7-partner-secret"
+external_id_clauses = st.sampled_from(
+    [
+        {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}},
+        {"StringEqualsIfExists": {"STS:externalid": [EXTERNAL_ID, "other"]}},
+        {"StringNotEquals": {"sts:ExternalId": EXTERNAL_ID}, "BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}},
+        {"StringLike": {"sts:ExternalId": EXTERNAL_ID + "*"}},
+    ]
+)
+
+
+@PROPERTY_SETTINGS
+@given(trust_documents, st.lists(external_id_clauses, min_size=1, max_size=3))
+def test_no_external_id_value_reaches_a_message_or_a_fix(document, clauses):
+    body = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
+    for statement, clause in zip(body, clauses, strict=False):
+        statement["Condition"] = {**statement.get("Condition", {}), **clause}
+    messages = []
+    every_policy("aws:iam/role:Role", {"assumeRolePolicy": json.dumps(document), "maxSessionDuration": 43200},
+                 lambda message, urn=None: messages.append(message))
+    findings = [
+        *mfa_violations(document, OWN),
+        *external_id_violations(document, OWN, THIRD_PARTIES),
+        *open_trust_violations(document),
+    ]
+    messages += [finding.message for finding in findings]
+    assert all(EXTERNAL_ID not in message for message in messages)
+    assert all(EXTERNAL_ID not in json.dumps(finding.fix) for finding in findings)
+    assert all(re.match(r"^[A-Z]+-\d{3}: ", message) for message in messages)
 
 
 @PROPERTY_SETTINGS

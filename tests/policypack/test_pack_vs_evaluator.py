@@ -11,11 +11,12 @@ Policy variables in condition values are substituted from the request, so caller
 principal tag the generated variables name. IAM refuses partial wildcards in principals, so a document naming one must
 be reported as malformed rather than judged.
 
-principalmapper does not model: role sessions as callers (every caller here is an IAM user, so a Deny naming a role ARN
-is not exercised against its sessions), aws:PrincipalType, federated users, source identity and session tags with
-their companion permissions, Version 2008-10-17 (it substitutes variables whatever the Version), and it evaluates
-ForAllValues:Null and ForAnyValue:Null its own way. Those rules are checked against the SMT oracle
-(tests/policypack/test_pack_vs_oracle.py) and by hand-written cases in test_pack_analysis.py.
+Documents here have Version 2012-10-17 or 2008-10-17 (literal "${...}"); support.iam_evaluator honours both.
+principalmapper, with that module around it, does not model: federated users and assumed-role session principals as
+callers (every caller here is an IAM user or a role session), the root user's inability to assume roles, session tags
+and the sts:TagSession they need, default values in policy variables, and ARN operators component by component (it
+matches whole strings). It reads an unresolvable variable as voiding its statement, where the pack stays undecided.
+Those rules are checked against the SMT oracle (test_pack_vs_oracle.py) and by the cases in test_pack_iam_rules.py.
 """
 
 from __future__ import annotations
@@ -172,7 +173,8 @@ def deny_statements(draw: st.DrawFn) -> dict:
 def trust_documents(draw: st.DrawFn) -> dict:
     statements = draw(st.lists(allow_statements(), min_size=1, max_size=2))
     statements += draw(st.lists(deny_statements(), max_size=2))
-    return {"Version": "2012-10-17", "Statement": draw(st.permutations(statements))}
+    version = draw(st.sampled_from(["2012-10-17", "2012-10-17", "2012-10-17", "2008-10-17"]))
+    return {"Version": version, "Statement": draw(st.permutations(statements))}
 
 
 def caller_for(principal: str) -> Caller | None:
