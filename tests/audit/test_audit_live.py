@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import boto3
-import pytest
 import requests
 
 from partner_access.cli import main
@@ -150,14 +149,6 @@ def test_organization_accounts_can_count_as_own(moto_aws, tmp_path, capsys):
     # Only the open trust is still cross-account: every other trust names an account of the organization.
     flagged = {key for key, findings in found.items() if (MFA_POLICY, "MFA-001") in findings}
     assert flagged == {(HOST, "anyone")}
-
-
-@pytest.fixture
-def iam_enforced(moto_aws):
-    """moto checks every request against the caller's IAM policies (its auth emulation) for this test."""
-    requests.post(f"{moto_aws}/moto-api/reset-auth", data=b"0", timeout=30).raise_for_status()
-    yield
-    requests.post(f"{moto_aws}/moto-api/reset-auth", data=b"inf", timeout=30).raise_for_status()
 
 
 def test_access_denied_in_one_member_is_reported_and_the_others_are_audited(moto_aws, monkeypatch, capsys):

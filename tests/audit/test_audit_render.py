@@ -44,3 +44,24 @@ def test_progress_bar_counts_accounts_on_a_terminal_and_is_silent_otherwise():
     hidden = io.StringIO()
     ProgressBar(2, "accounts", stream=hidden).advance()
     assert hidden.getvalue() == ""
+
+
+def test_a_policy_that_fails_is_an_error_about_that_resource_not_a_traceback():
+    from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
+
+    from partner_access.audit.authorization_details import build_snapshot
+    from partner_access.audit.evaluation import evaluate_stack
+    from partner_access.audit.pack_config import PolicySettings
+    from partner_access.audit.pack_resources import stack_of
+
+    def explode(args, report_violation):
+        raise ValueError("boom")
+
+    failing = ResourceValidationPolicy("explodes", "Always fails.", explode, EnforcementLevel.MANDATORY)
+    snapshot = build_snapshot({"RoleDetailList": [{"RoleName": "r", "Arn": "arn:aws:iam::111111111111:role/r",
+                                                   "AssumeRolePolicyDocument": "{}"}]})
+
+    evaluation = evaluate_stack(stack_of(snapshot), [failing],
+                                {"explodes": PolicySettings(EnforcementLevel.MANDATORY)})
+
+    assert evaluation.errors == ("policy explodes failed on aws:iam/role:Role r: ValueError: boom",)
