@@ -124,18 +124,18 @@ def _audit_caller_account(options: argparse.Namespace, settings: Settings) -> li
 
 def _audit_organization(options: argparse.Namespace, settings: Settings) -> list[AccountReport]:
     from .aws_access import new_session
-    from .organization_collection import collect_organization, organization_account_ids
+    from .organization_collection import collect_organization, organization_accounts
     from .pack_config import with_own_accounts
     from .progress import ProgressBar
     from .report import failed_account
 
     session = new_session(options.profile)
-    account_ids = organization_account_ids(session)
+    accounts = organization_accounts(session)
     if options.organization_accounts_are_own:
-        settings = with_own_accounts(settings, account_ids)
-    progress = ProgressBar(len(account_ids), "accounts")
+        settings = with_own_accounts(settings, accounts.all_ids)
+    progress = ProgressBar(len(accounts.active_ids), "accounts")
     outcomes = collect_organization(
-        session, account_ids, audit_role_name=options.audit_role_name, max_workers=options.max_workers,
+        session, accounts.active_ids, audit_role_name=options.audit_role_name, max_workers=options.max_workers,
         on_done=lambda outcome: progress.advance(),
     )
     return [
