@@ -6,6 +6,8 @@ stack holding them: `Analyze` per resource with its inputs and provider, one `An
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from partner_access.audit.pack_resources import PackStack
 from support.policy_engine import (
     AnalyzedResource,
@@ -13,9 +15,8 @@ from support.policy_engine import (
     PolicyPackProcess,
     ProviderReference,
 )
-from support.program_runner import REPO_ROOT
 
-PACK_DIR = REPO_ROOT / "policypack"
+PACK_DIR = Path(__file__).resolve().parents[2] / "policypack"
 
 __all__ = ["PACK_DIR", "PolicyDiagnostic", "PolicyPackProcess", "engine_diagnostics"]
 
