@@ -22,11 +22,11 @@ if TYPE_CHECKING:
 
 FORMATS = ("table", "json", "sarif")
 DEFAULT_MAX_WORKERS = 8
+# The role each member account of an organization holds for the audit (docs/audit.md gives its trust and policy).
+DEFAULT_AUDIT_ROLE_NAME = "partner-access-audit"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from .organization_collection import DEFAULT_AUDIT_ROLE_NAME
-
     source = parser.add_argument_group("what to audit (default: the account of the current AWS credentials)")
     source.add_argument(
         "--authorization-details", metavar="FILE", type=Path, action="append", default=[],

@@ -20,7 +20,6 @@ from .account_collection import caller_account, collect_account
 from .authorization_details import AccountSnapshot
 from .aws_access import AWS_ERRORS, AwsAccessError, client, describe_failure, new_session
 
-DEFAULT_AUDIT_ROLE_NAME = "partner-access-audit"
 SESSION_NAME = "partner-access-audit"
 ACTIVE = "ACTIVE"
 
