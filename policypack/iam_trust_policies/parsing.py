@@ -18,6 +18,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
+from .conditions import NUMERIC_OPERATORS
 from .globs import action_list_covers, has_policy_variable, unescaped
 from .loading import check_sids, describe_type, document_version, load_document, statement_list
 from .model import (
@@ -44,7 +45,7 @@ _ASSUMED_ROLE_RE = re.compile(r"^assumed-role/(?P<role>[^/]+)/(?P<session>[^/]+)
 _FEDERATED_USER_RE = re.compile(r"^federated-user/(?P<name>[^/]+)$")
 
 # Condition operators IAM defines (IAM User Guide, "IAM JSON policy elements: Condition operators"), lower-cased.
-_OPERATORS = frozenset(
+_OPERATORS = NUMERIC_OPERATORS | frozenset(
     {
         "stringequals",
         "stringnotequals",
@@ -52,12 +53,6 @@ _OPERATORS = frozenset(
         "stringnotequalsignorecase",
         "stringlike",
         "stringnotlike",
-        "numericequals",
-        "numericnotequals",
-        "numericlessthan",
-        "numericlessthanequals",
-        "numericgreaterthan",
-        "numericgreaterthanequals",
         "dateequals",
         "datenotequals",
         "datelessthan",
