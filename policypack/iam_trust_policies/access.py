@@ -29,7 +29,7 @@ from .callers import (
     principal_admits,
     witnesses,
 )
-from .conditions import RequestContext, conditions_truth, variable_keys
+from .conditions import NUMERIC_OPERATORS, RequestContext, conditions_truth, variable_keys
 from .globs import action_list_covers
 from .model import (
     ASSUME_ROLE_ACTION,
@@ -48,16 +48,6 @@ _TAG_KEYS = frozenset({"aws:tagkeys", "sts:transitivetagkeys"})
 _REQUEST_TAG_PREFIX = "aws:requesttag/"
 # Beyond this many witness requests per caller and scenario, open keys stay open (sound, less exact).
 MAX_KEY_COMBINATIONS = 64
-_NUMERIC_OPERATORS = frozenset(
-    {
-        "numericequals",
-        "numericnotequals",
-        "numericlessthan",
-        "numericlessthanequals",
-        "numericgreaterthan",
-        "numericgreaterthanequals",
-    }
-)
 
 
 # Compared by identity: scenarios are module constants of the checks.
@@ -362,7 +352,7 @@ def _key_witness_values(key: str, clauses: list[ConditionClause]) -> tuple[str |
             continue
         for value in clause.plain_values:
             values[value] = None
-            if clause.base_operator in _NUMERIC_OPERATORS:
+            if clause.base_operator in NUMERIC_OPERATORS:
                 try:
                     number = float(value)
                 except ValueError:
@@ -402,17 +392,11 @@ def _deny_relation(deny: Statement, principal: Principal) -> bool | None:
 def _denied_for_principal(
     denies: list[Statement], principal: Principal, context: RequestContext
 ) -> tuple[bool, tuple[Statement, ...]]:
-    """_denied for all callers of a principal that no Deny tells apart."""
-    conditional: list[Statement] = []
-    for deny in denies:
-        if deny.not_principals is not None or _deny_relation(deny, principal) is not True:
-            continue
-        truth = conditions_truth(deny.conditions, context)
-        if truth is True or (deny.undecided and truth is not False):
-            return True, ()
-        if deny.conditions and not deny.undecided:
-            conditional.append(deny)
-    return False, tuple(conditional)
+    """_denied for all callers of a principal that no Deny tells apart (the Denies cover sts:AssumeRole)."""
+    covering = [
+        deny for deny in denies if deny.not_principals is None and _deny_relation(deny, principal) is True
+    ]
+    return _deny_outcome(covering, context)
 
 
 def _covers_caller(statement: Statement, caller: Caller) -> bool:
@@ -436,10 +420,15 @@ def _denied(
 ) -> tuple[bool, tuple[Statement, ...]]:
     """Whether some Deny certainly (or, holding unknowns, possibly) covers the request, and the conditional Denies
     that cover it by principal and action but do not certainly apply."""
+    covering = [deny for deny in denies if _covers_action(deny, action) and _covers_caller(deny, caller)]
+    return _deny_outcome(covering, context)
+
+
+def _deny_outcome(covering: list[Statement], context: RequestContext) -> tuple[bool, tuple[Statement, ...]]:
+    """Of Denies covering a request by principal and action: whether one applies for certain (or, holding unknowns,
+    possibly), else the conditional ones that do not certainly apply."""
     conditional: list[Statement] = []
-    for deny in denies:
-        if not _covers_action(deny, action) or not _covers_caller(deny, caller):
-            continue
+    for deny in covering:
         truth = conditions_truth(deny.conditions, context)
         if truth is True or (deny.undecided and truth is not False):
             return True, ()

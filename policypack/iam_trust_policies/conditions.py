@@ -44,6 +44,7 @@ _NUMERIC_COMPARISONS = {
     "numericgreaterthan": lambda actual, expected: actual > expected,
     "numericgreaterthanequals": lambda actual, expected: actual >= expected,
 }
+NUMERIC_OPERATORS = frozenset(_NUMERIC_COMPARISONS)
 _STRING_PATTERN_OPERATORS = frozenset({"stringlike", "stringnotlike"})
 # ArnEquals matches like ArnLike: each of the six colon-delimited ARN components is matched separately and may hold
 # "*" and "?" (IAM User Guide, "IAM JSON policy elements: Condition operators", ARN condition operators).

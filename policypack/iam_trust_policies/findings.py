@@ -49,7 +49,8 @@ FINDING_CODES: Mapping[str, str] = {
     "assumed-role session or federated user, or has a wildcard inside; IAM refuses it as an invalid principal",
     "DOC-007": "a Condition is not shaped as IAM requires: an operator IAM does not define, or values that are not "
     "strings, numbers or booleans; IAM refuses the document",
-    "DOC-008": "a role trust policy statement has Resource or NotResource; IAM refuses the document",
+    "DOC-008": "a role trust policy statement has Resource or NotResource (an identity policy statement, Principal or "
+    "NotPrincipal); IAM refuses the document",
     # reported by the pack's engine side
     "SKIP-001": "not checked: the document is redacted (`[secret]`); analyze with the stack's secrets provider to "
     "check it",

@@ -18,6 +18,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
+from .conditions import NUMERIC_OPERATORS
 from .globs import action_list_covers, has_policy_variable, unescaped
 from .loading import check_sids, describe_type, document_version, load_document, statement_list
 from .model import (
@@ -44,7 +45,7 @@ _ASSUMED_ROLE_RE = re.compile(r"^assumed-role/(?P<role>[^/]+)/(?P<session>[^/]+)
 _FEDERATED_USER_RE = re.compile(r"^federated-user/(?P<name>[^/]+)$")
 
 # Condition operators IAM defines (IAM User Guide, "IAM JSON policy elements: Condition operators"), lower-cased.
-_OPERATORS = frozenset(
+_OPERATORS = NUMERIC_OPERATORS | frozenset(
     {
         "stringequals",
         "stringnotequals",
@@ -52,12 +53,6 @@ _OPERATORS = frozenset(
         "stringnotequalsignorecase",
         "stringlike",
         "stringnotlike",
-        "numericequals",
-        "numericnotequals",
-        "numericlessthan",
-        "numericlessthanequals",
-        "numericgreaterthan",
-        "numericgreaterthanequals",
         "dateequals",
         "datenotequals",
         "datelessthan",
@@ -178,23 +173,23 @@ def _parse_statement_body(index: int, statement: object, kind: PolicyKind, resol
     if effect not in ("Allow", "Deny"):
         raise _StatementError(f'has Effect {json.dumps(effect)}; it must be "Allow" or "Deny"')
 
-    action_patterns, not_action_patterns = _exactly_one(statement, "Action", "NotAction")
-    if action_patterns is not None:
-        action_patterns, covers_assume_role = _action_spec(action_patterns, False)
+    action = statement.get("Action")
+    not_action_patterns: tuple[str, ...] | None = None
+    if type(action) is str and "NotAction" not in statement:
+        # The usual shape, one action string, decided by one cached lookup.
+        action_patterns, covers_assume_role = _single_action_spec(action)
     else:
-        not_action_patterns, covers_assume_role = _action_spec(not_action_patterns or (), True)
+        action_patterns, not_action_patterns = _exactly_one(statement, "Action", "NotAction")
+        if action_patterns is not None:
+            action_patterns, covers_assume_role = _action_spec(action_patterns, False)
+        else:
+            not_action_patterns, covers_assume_role = _action_spec(not_action_patterns or (), True)
     principals: tuple[Principal, ...] | None = None
     not_principals: tuple[Principal, ...] | None = None
     resource_patterns: tuple[str, ...] | None = None
     not_resource_patterns: tuple[str, ...] | None = None
     if kind is PolicyKind.TRUST:
-        for prohibited in ("Resource", "NotResource"):
-            if prohibited in statement:
-                raise _StatementError(
-                    f"has a {prohibited} element; a role trust policy applies to the role itself, so IAM refuses "
-                    f"it (prohibited field {prohibited})",
-                    "DOC-008",
-                )
+        _refuse_elements(statement, ("Resource", "NotResource"), "a role trust policy applies to the role itself")
         principal_block = statement.get("Principal")
         if (principal_block is None) == ("NotPrincipal" not in statement):
             raise _StatementError("must have exactly one of Principal and NotPrincipal")
@@ -203,12 +198,7 @@ def _parse_statement_body(index: int, statement: object, kind: PolicyKind, resol
         else:
             not_principals = _parse_principal_block(statement["NotPrincipal"], "NotPrincipal")
     else:
-        for prohibited in ("Principal", "NotPrincipal"):
-            if prohibited in statement:
-                raise _StatementError(
-                    f"has a {prohibited} element; an identity policy applies to its holder, so IAM refuses it "
-                    f"(prohibited field {prohibited})"
-                )
+        _refuse_elements(statement, ("Principal", "NotPrincipal"), "an identity policy applies to its holder")
         resource_patterns, not_resource_patterns = _exactly_one(statement, "Resource", "NotResource")
 
     raw_condition = statement.get("Condition")
@@ -230,6 +220,20 @@ def _parse_statement_body(index: int, statement: object, kind: PolicyKind, resol
         raw_condition=raw_condition,
         grants_assume_role=covers_assume_role,
     )
+
+
+def _refuse_elements(statement: dict[str, Any], elements: tuple[str, str], why: str) -> None:
+    """IAM refuses a statement holding an element its kind of policy does not have."""
+    for element in elements:
+        if element in statement:
+            raise _StatementError(
+                f"has a {element} element; {why}, so IAM refuses it (prohibited field {element})", "DOC-008"
+            )
+
+
+@lru_cache(maxsize=4096)
+def _single_action_spec(action: str) -> tuple[tuple[str, ...], bool]:
+    return _action_spec((action,), False)
 
 
 @lru_cache(maxsize=4096)
@@ -263,6 +267,11 @@ def _string_list(value: object, where: str) -> tuple[str, ...]:
 def _parse_principal_block(block: object, element: str) -> tuple[Principal, ...]:
     """The AWS principals of a Principal/NotPrincipal block (Service, Federated and CanonicalUser principals are not
     AWS account identities and are left out)."""
+    if type(block) is dict and len(block) == 1:
+        # The usual shape, one principal type naming one principal, decided by one cached lookup.
+        for principal_type, names in block.items():
+            if type(names) is str:
+                return _single_principal_block(element, principal_type, names)
     if block == "*":
         return (WILDCARD_PRINCIPAL,)
     if not isinstance(block, dict):
@@ -278,6 +287,16 @@ def _parse_principal_block(block: object, element: str) -> tuple[Principal, ...]
     return tuple(principals)
 
 
+@lru_cache(maxsize=8192)
+def _single_principal_block(element: str, principal_type: str, name: str) -> tuple[Principal, ...]:
+    if principal_type.upper() != "AWS":
+        return ()
+    try:
+        return (parse_principal(name),)
+    except _StatementError as error:
+        raise _StatementError(f"{element} {principal_type} {error}", error.code) from None
+
+
 def _parse_conditions(raw_condition: object, resolves_variables: bool) -> tuple[ConditionClause, ...]:
     if not isinstance(raw_condition, dict):
         raise _StatementError("Condition must be an object", "DOC-007")
@@ -286,9 +305,18 @@ def _parse_conditions(raw_condition: object, resolves_variables: bool) -> tuple[
         if not isinstance(keys, dict):
             raise _StatementError(f"Condition operator {operator} must map condition keys to values", "DOC-007")
         for key, raw_values in keys.items():
-            values = _condition_values(raw_values, operator, key)
-            clauses.append(_condition_clause(operator, key, values, resolves_variables))
+            if type(raw_values) is str:
+                clauses.append(_single_value_clause(operator, key, raw_values, resolves_variables))
+            else:
+                values = _condition_values(raw_values, operator, key)
+                clauses.append(_condition_clause(operator, key, values, resolves_variables))
     return tuple(clauses)
+
+
+@lru_cache(maxsize=8192)
+def _single_value_clause(operator: str, key: str, value: str, resolves_variables: bool) -> ConditionClause:
+    # The usual clause names one string; looking it up by that string spares building and hashing a values tuple.
+    return _condition_clause(operator, key, (value,), resolves_variables)
 
 
 @lru_cache(maxsize=8192)
@@ -342,9 +370,7 @@ def _condition_values(raw_values: object, operator: str, key: str) -> tuple[str,
         elif isinstance(value, int | float):
             normalized.append(json.dumps(value))
         else:
-            raise _StatementError(
-                f"Condition {operator} {key} values must be strings, numbers or booleans", "DOC-007"
-            )
+            raise _StatementError(f"Condition {operator} {key} values must be strings, numbers or booleans", "DOC-007")
     return tuple(normalized)
 
 
