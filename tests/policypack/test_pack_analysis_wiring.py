@@ -31,7 +31,7 @@ from iam_trust_policies.policies import (
     WILDCARD_ASSUME_ROLE_POLICY,
     plain_value,
 )
-from support.policy_engine import secret
+from partner_access.check.engine import secret
 from support.program_runner import UNKNOWN as UNKNOWN_STRING
 
 HOST = "111111111111"

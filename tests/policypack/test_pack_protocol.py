@@ -1,4 +1,4 @@
-"""The policy pack over gRPC, launched and driven exactly as the Pulumi engine does (see support/policy_engine.py).
+"""The policy pack over gRPC, launched and driven exactly as the Pulumi engine does (partner_access/check/engine.py).
 
 These tests check the wiring the pure-analysis tests cannot: the pack starts the way the engine starts it, announces
 its policies and config schemas, receives config the way `--policy-pack-config` delivers it, reads properties in the
@@ -14,21 +14,19 @@ from collections.abc import Iterator
 import jsonschema
 import pytest
 
-from support.policy_engine import (
+from partner_access.check.engine import (
     AnalyzedResource,
     PolicyConfig,
     PolicyConfigError,
     PolicyPackError,
     PolicyPackProcess,
-    StackResourceSpec,
-    build_stack_preview,
     make_urn,
-    provider_reference,
     reconcile_policy_config,
     secret,
     unknown,
 )
-from support.program_runner import REPO_ROOT
+from partner_access.check.stack import StackResourceSpec, build_stack_preview, provider_reference
+from support.program_runner import FIXTURE_PROJECT, REPO_ROOT
 
 PACK_DIR = REPO_ROOT / "policypack"
 PROJECT = "team-project"
@@ -43,6 +41,7 @@ OPEN_TRUST_POLICY = "trust-open-to-any-principal"
 WILDCARD_ASSUME_POLICY = "assume-role-on-wildcard-resource"
 SESSION_DURATION_POLICY = "cross-account-role-max-session-duration"
 ADMIN_POLICY = "cross-account-role-not-admin"
+NOT_CHECKED_POLICY = "trust-not-checked"
 CROSS_ACCOUNT_POLICIES = (MFA_POLICY, EXTERNAL_ID_POLICY, SESSION_DURATION_POLICY, ADMIN_POLICY)
 
 MFA_CONDITION = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
@@ -120,6 +119,7 @@ def test_analyzer_info_lists_every_policy_with_its_level_and_type(pack: PolicyPa
         WILDCARD_ASSUME_POLICY: "advisory",
         SESSION_DURATION_POLICY: "advisory",
         ADMIN_POLICY: "advisory",
+        NOT_CHECKED_POLICY: "advisory",
     }
     types = {name: policy.policy_type for name, policy in info.policies.items()}
     assert types[ADMIN_POLICY] == "stack"
@@ -150,8 +150,8 @@ def test_config_schemas_accept_account_ids_and_refuse_anything_else(pack: Policy
 # Configure, as `--policy-pack-config` does it -------------------------------------------------------------------
 
 
-def test_repository_config_file_reconciles_and_configures(pack: PolicyPackProcess):
-    configured = pack.configure_from_file(REPO_ROOT / "policy-pack-config.json")
+def test_fixture_config_file_reconciles_and_configures(pack: PolicyPackProcess):
+    configured = pack.configure_from_file(FIXTURE_PROJECT / "policy-pack-config.json")
     assert set(configured) == set(pack.analyzer_info().policies)
     assert configured[MFA_POLICY].enforcement_level == "mandatory"
     assert configured[SESSION_DURATION_POLICY].properties["maxSessionDurationSeconds"] == 3600
@@ -232,10 +232,60 @@ def test_trust_given_as_an_object_is_checked(pack: PolicyPackProcess):
     assert pack.analyze(role(trust(partner_root(), MFA_CONDITION))).diagnostics == ()
 
 
-def test_unknown_trust_during_preview_neither_crashes_nor_reports(pack: PolicyPackProcess):
+def not_checked_codes(result) -> list[tuple[str, str, str]]:
+    """(code, level, severity) of each trust-not-checked finding."""
+    return [(d.message.splitlines()[-1].split(":", 1)[0], d.enforcement_level, d.severity)
+            for d in result.by_policy(NOT_CHECKED_POLICY)]
+
+
+def test_unknown_trust_during_preview_is_an_advisory_not_checked_yet(pack: PolicyPackProcess):
     result = pack.analyze(role(unknown()))
     assert result.by_policy(MFA_POLICY) == []
     assert [d for d in result.diagnostics if d.enforcement_level == "mandatory"] == []
+    assert not_checked_codes(result) == [("SKIP-002", "advisory", "low")]
+    [finding] = result.by_policy(NOT_CHECKED_POLICY)
+    assert "`pulumi up`" in finding.message
+
+
+def test_unknown_pinned_account_during_preview_is_not_checked_yet(pack: PolicyPackProcess):
+    provider = provider_reference(STACK, PROJECT, "aws", {"region": "us-east-1", "allowedAccountIds": unknown()},
+                                  "7.51.1")
+    result = pack.analyze(role(json.dumps(trust(partner_root())), provider=provider))
+    assert result.by_policy(MFA_POLICY) == []
+    assert not_checked_codes(result) == [("SKIP-002", "advisory", "low")]
+
+
+@pytest.mark.parametrize("redacted", [secret("[secret]"), "[secret]"], ids=["secret-envelope", "plain"])
+def test_trust_redacted_by_policy_analyze_is_an_advisory_not_checked(pack: PolicyPackProcess, redacted: object):
+    # `pulumi policy analyze --file` without the stack's secrets provider replaces each secret by "[secret]".
+    result = pack.analyze(role(redacted))
+    assert [d for d in result.diagnostics if d.enforcement_level == "mandatory"] == []
+    assert result.by_policy(MFA_POLICY) == []
+    assert not_checked_codes(result) == [("SKIP-001", "advisory", "low")]
+    assert "secrets provider" in result.by_policy(NOT_CHECKED_POLICY)[0].message
+
+
+def test_trust_object_with_a_redacted_value_is_not_checked_but_its_known_grant_still_is(pack: PolicyPackProcess):
+    document = trust(partner_root())
+    document["Statement"].append({"Effect": "Allow", "Principal": {"AWS": secret("[secret]")},
+                                  "Action": "sts:AssumeRole", "Condition": MFA_CONDITION})
+    result = pack.analyze(role(document))
+    assert not_checked_codes(result) == [("SKIP-001", "advisory", "low")]
+    assert [d.enforcement_level for d in result.by_policy(MFA_POLICY)] == ["mandatory"]
+
+
+def test_fully_known_trust_gets_no_not_checked_finding(pack: PolicyPackProcess):
+    assert pack.analyze(role(json.dumps(trust(partner_root(), MFA_CONDITION)))).diagnostics == ()
+    assert pack.analyze(role(secret(json.dumps(trust(partner_root(), MFA_CONDITION))))).diagnostics == ()
+
+
+def test_not_checked_findings_turn_off_and_stay_advisory_beside_all_mandatory(pack: PolicyPackProcess):
+    pack.configure_like_engine({NOT_CHECKED_POLICY: "disabled"})
+    assert pack.analyze(role(unknown())).diagnostics == ()
+    assert pack.analyze(role(secret("[secret]"))).diagnostics == ()
+    # "all" applies first and per-policy entries after it, as the engine reconciles them.
+    pack.configure_like_engine({"all": "mandatory", NOT_CHECKED_POLICY: "advisory"})
+    assert not_checked_codes(pack.analyze(role(unknown()))) == [("SKIP-002", "advisory", "low")]
 
 
 def test_partly_unknown_trust_object_during_preview_is_not_a_violation(pack: PolicyPackProcess):
