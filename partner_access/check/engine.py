@@ -509,6 +509,11 @@ def pack_python(pack_dir: str | os.PathLike[str]) -> str:
     return str(python)
 
 
+def _attributed(diagnostics: Iterable[PolicyDiagnostic], urn: str) -> tuple[PolicyDiagnostic, ...]:
+    # The engine reports a resource policy's violation on the analyzed resource (`OnPolicyViolation(r.URN, d)`).
+    return tuple(d if d.urn else replace(d, urn=urn) for d in diagnostics)
+
+
 class PolicyPackProcess:
     """A policy pack running as the engine runs it. Use as a context manager; the process is always killed.
 
@@ -775,7 +780,7 @@ class PolicyPackProcess:
         started = time.perf_counter()
         for resource in preview.resources:
             self.remediate(resource)
-            per_resource[resource.urn] = self.analyze(resource).diagnostics
+            per_resource[resource.urn] = _attributed(self.analyze(resource).diagnostics, resource.urn)
         resources_done = time.perf_counter()
         stack = self.analyze_stack(preview.stack_resources)
         return PreviewResult(per_resource, stack.diagnostics, resources_done - started,
@@ -795,7 +800,7 @@ class PolicyPackProcess:
                 for r in remediated.remediations if r.diagnostic
             ]
             remediations.extend((resource.urn, r.policyName) for r in remediated.remediations if not r.diagnostic)
-            per_resource[resource.urn] = (*found, *self.analyze(resource).diagnostics)
+            per_resource[resource.urn] = _attributed((*found, *self.analyze(resource).diagnostics), resource.urn)
         stack = self.analyze_stack(snapshot.stack_resources)
         in_snapshot = {resource.urn for resource in snapshot.resources}
         stack_diagnostics = tuple(
