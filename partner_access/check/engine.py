@@ -246,6 +246,12 @@ class AnalyzerInfo:
     supports_config: bool
     policies: Mapping[str, PolicyInfo]
     initial_config: Mapping[str, PolicyConfig]
+    description: str = ""
+    display_name: str = ""
+    readme: str = ""
+    provider: str = ""
+    tags: tuple[str, ...] = ()
+    repository: str = ""
 
     @classmethod
     def from_proto(cls, info: analyzer_pb2.AnalyzerInfo) -> AnalyzerInfo:
@@ -264,7 +270,8 @@ class AnalyzerInfo:
             name: PolicyConfig(_PROTO_TO_ENFORCEMENT_LEVEL[c.enforcementLevel], from_struct(c.properties))
             for name, c in info.initialConfig.items()
         }
-        return cls(info.name, info.version, info.supportsConfig, policies, initial_config)
+        return cls(info.name, info.version, info.supportsConfig, policies, initial_config, info.description,
+                   info.displayName, info.readme, info.provider, tuple(info.tags), info.repository)
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,13 @@ the protocol with the right enforcement level, without logging errors.
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Iterator
 
 import jsonschema
 import pytest
+import yaml
 
 from partner_access.check.engine import (
     AnalyzedResource,
@@ -125,6 +128,33 @@ def test_analyzer_info_lists_every_policy_with_its_level_and_type(pack: PolicyPa
     assert types[ADMIN_POLICY] == "stack"
     assert {types[name] for name in levels if name != ADMIN_POLICY} == {"resource"}
     assert all(policy.description for policy in info.policies.values())
+
+
+def test_pack_announces_its_metadata(pack: PolicyPackProcess):
+    info = pack.analyzer_info()
+    assert info.display_name and info.description and info.provider == "aws"
+    # The README Pulumi Cloud shows lists every policy the pack runs.
+    assert all(f"`{name}`" in info.readme for name in info.policies)
+    # Only known when the pack runs in GitHub Actions (as a workflow publishing it does).
+    server, repository = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
+    assert info.repository == (f"{server}/{repository}" if server and repository else "")
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def test_pack_version_is_in_step_with_the_changelog():
+    manifest = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
+    version = manifest["version"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version), "Pulumi Cloud needs a semantic version to publish"
+    headings = re.findall(r"^## (\S+)", (REPO_ROOT / "CHANGELOG.md").read_text(), re.MULTILINE)
+    released = [heading for heading in headings if re.fullmatch(r"\d+\.\d+\.\d+", heading)]
+    if headings and headings[0] == "Unreleased":
+        # Changes wait for the next release: the pack already carries its number, newer than the last release.
+        assert not released or _version_key(version) > _version_key(released[0]), (version, released[:1])
+    else:
+        assert released and version == released[0], (version, released[:1])
 
 
 def test_config_schemas_accept_account_ids_and_refuse_anything_else(pack: PolicyPackProcess):
