@@ -182,7 +182,7 @@ def main() -> int:
     with launch_for_preview(options.pack, preview) as real, launch_for_preview(NOOP_PACK, preview) as noop:
         packs = {"real": real, "noop": noop}
         shapes = {label: policy_shape(pack) for label, pack in packs.items()}
-        mismatch = "" if shapes["real"] == shapes["noop"] else "  (shapes differ: the ratio includes SDK cost per policy)"
+        mismatch = "" if shapes["real"] == shapes["noop"] else "  (shapes differ: SDK cost per policy included)"
         print(f"policies: real {shapes['real']}, no-op {shapes['noop']}{mismatch}")
         print(f"interpreters: real {real.python}, no-op {noop.python}")
         for pack in packs.values():
