@@ -234,20 +234,26 @@ def _role_own_accounts(
 
 def _validate_mfa(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     document = _role_trust_document(args, partly_known=True)
+    if document is None:
+        return
     own = _role_own_accounts(args, MFA_CONFIG)
-    if document is None or own is None:
+    if own is None:
         return
     for violation in mfa_violations(document, own):
         report_violation(violation.message, None)
 
 
 def _validate_external_id(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type not in ROLE_TRUST_PROPERTIES:
+        return
     third_parties = frozenset(_account_list(args.get_config(), THIRD_PARTY_ACCOUNT_IDS, EXTERNAL_ID_CONFIG))
     if not third_parties:
         return
     document = _role_trust_document(args)
+    if document is None:
+        return
     own = _role_own_accounts(args, EXTERNAL_ID_CONFIG)
-    if document is None or own is None:
+    if own is None:
         return
     for violation in external_id_violations(document, own, third_parties):
         report_violation(violation.message, None)
@@ -267,7 +273,7 @@ def _validate_trust_checked(args: ResourceValidationArgs, report_violation: Repo
         return
     unchecked = Unchecked()
     _role_trust_document(args, partly_known=True, unchecked=unchecked)
-    _role_own_accounts(args, MFA_CONFIG, unchecked)
+    _provider_allowed_account_ids(args.provider, unchecked)
     if unchecked.redacted:
         report_violation(
             f"{REDACTED_CODE}: not checked: the trust policy ({trust_property}) is redacted ({REDACTED_SECRET}, a "
@@ -304,10 +310,12 @@ def _validate_wildcard_assume_role(args: ResourceValidationArgs, report_violatio
 
 def _validate_max_session(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     document = _role_trust_document(args)
+    if document is None:
+        return
     own = _role_own_accounts(args, MAX_SESSION_CONFIG)
     duration = plain_property(args.props, "maxSessionDuration")
     limit = _config_value(args.get_config(), MAX_SESSION_DURATION_SECONDS, MAX_SESSION_CONFIG)
-    if document is None or own is None or duration is UNKNOWN or isinstance(limit, bool):
+    if own is None or duration is UNKNOWN or isinstance(limit, bool):
         return
     if not isinstance(limit, int | float):
         return
