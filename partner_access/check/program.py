@@ -156,8 +156,10 @@ def _project_config(project: Project) -> dict[str, Any]:
     return config
 
 
-def _stack_file_config(project: Project, stack: str) -> dict[str, Any]:
+def _stack_file_config(project: Project, stack: str, required: bool) -> dict[str, Any]:
     path = project.stack_file(stack)
+    if not path.is_file() and not required:
+        return {}
     if not path.is_file():
         known = ", ".join(project.stacks) or "none"
         raise ProjectError(f"stack {stack!r} has no {path.name} in {project.directory} (stacks there: {known})")
@@ -172,10 +174,13 @@ def _stack_file_config(project: Project, stack: str) -> dict[str, Any]:
     return {_namespaced(project, key): value for key, value in config.items()}
 
 
-def stack_config(project: Project, stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def stack_config(
+    project: Project, stack: str, overrides: Mapping[str, Any] | None = None, *, require_stack_file: bool = True
+) -> dict[str, Any]:
     """Project config, then the stack file, then overrides (None removes a key); keys namespaced, values as YAML
-    typed them."""
-    config = {**_project_config(project), **_stack_file_config(project, stack)}
+    typed them. The engine runs a stack without a stack file on the project config alone; `require_stack_file`
+    refuses that, since a stack file is how a project without a backend names its stacks."""
+    config = {**_project_config(project), **_stack_file_config(project, stack, require_stack_file)}
     for key, value in (overrides or {}).items():
         if value is None:
             config.pop(_namespaced(project, key), None)
@@ -196,12 +201,13 @@ def run_program(
     config_overrides: Mapping[str, Any] | None = None,
     secrets: Mapping[str, str] | None = None,
     preview: bool = True,
+    require_stack_file: bool = True,
 ) -> ProgramRun:
     """Runs the project's program for `stack` in a fresh interpreter; `error` holds the program's failure message.
 
-    ProjectError when the stack is unknown, a file is malformed or a secret the stack file holds encrypted was not
-    given in `secrets`."""
-    config = stack_config(project, stack, config_overrides)
+    ProjectError when the stack has no stack file (unless not required), a file is malformed or a secret the stack
+    file holds encrypted was not given in `secrets`."""
+    config = stack_config(project, stack, config_overrides, require_stack_file=require_stack_file)
     for key, value in (secrets or {}).items():
         config[_namespaced(project, key)] = value
     still_encrypted = encrypted_keys(config)

@@ -1,5 +1,6 @@
 """The program's tests run the real program (`partner_access.check.program`) against the fixture project
-(`tests/fixtures/project`), never against the operator's Pulumi.yaml and stack files."""
+(`tests/fixtures/project`), never against the operator's Pulumi.yaml and stack files. A stack without a stack file
+there runs on the fixture's project config and the test's overrides alone, as the engine would run it."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def fixture_project() -> program.Project:
 
 def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The fixture stack's config as the engine merges it (see `program.stack_config`)."""
-    return program.stack_config(fixture_project(), stack, overrides)
+    return program.stack_config(fixture_project(), stack, overrides, require_stack_file=False)
 
 
 def run_program(
@@ -37,4 +38,4 @@ def run_program(
 ) -> ProgramRun:
     """The repository's program for a fixture stack, under mocks in a fresh interpreter (see `program.run_program`)."""
     return program.run_program(fixture_project(), stack, config_overrides=config_overrides, secrets=secrets,
-                               preview=preview)
+                               preview=preview, require_stack_file=False)
