@@ -32,23 +32,11 @@ def accept_every_stack(args: StackValidationArgs, report_violation: ReportViolat
 PolicyPack(
     name="noop",
     policies=[
-        *(
-            ResourceValidationPolicy(
-                name=f"accept-every-resource-{index}",
-                description="Never reports a violation.",
-                validate=accept_every_resource,
-                enforcement_level=EnforcementLevel.ADVISORY,
-            )
-            for index in range(RESOURCE_POLICIES)
-        ),
-        *(
-            StackValidationPolicy(
-                name=f"accept-every-stack-{index}",
-                description="Never reports a violation.",
-                validate=accept_every_stack,
-                enforcement_level=EnforcementLevel.ADVISORY,
-            )
-            for index in range(STACK_POLICIES)
-        ),
+        *(ResourceValidationPolicy(name=f"accept-every-resource-{index}", description="Never reports a violation.",
+                                   validate=accept_every_resource, enforcement_level=EnforcementLevel.ADVISORY)
+          for index in range(RESOURCE_POLICIES)),
+        *(StackValidationPolicy(name=f"accept-every-stack-{index}", description="Never reports a violation.",
+                                validate=accept_every_stack, enforcement_level=EnforcementLevel.ADVISORY)
+          for index in range(STACK_POLICIES)),
     ],
 )

@@ -56,12 +56,12 @@ def _secrets(pairs: Iterable[str]) -> dict[str, str]:
 def _policy_config(path: Path | None) -> Mapping[str, Any] | None:
     if path is None:
         return None
+    from partner_access.check.files import UnreadableFileError, read_text
+
     try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise _Unusable(f"{path}: no such policy pack config file") from None
-    except OSError as error:
-        raise _Unusable(f"{path}: cannot be read ({error.strerror})") from None
+        text = read_text(path, "policy pack config file")
+    except UnreadableFileError as error:
+        raise _Unusable(str(error)) from None
     if not text.strip():
         return None
     try:

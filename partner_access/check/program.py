@@ -27,6 +27,8 @@ from typing import Any
 import yaml
 from pulumi.runtime.rpc import UNKNOWN, _special_secret_sig, _special_sig_key
 
+from partner_access.check.files import UnreadableFileError, read_text
+
 # The engine's secret envelope: {SECRET_SIGNATURE_KEY: SECRET_SIGNATURE, "value": ...} (pulumi.runtime.rpc).
 SECRET_SIGNATURE_KEY = _special_sig_key
 SECRET_SIGNATURE = _special_secret_sig
@@ -110,11 +112,9 @@ def reveal(value: Any) -> Any:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise ProjectError(f"{path}: no such file") from None
-    except OSError as error:
-        raise ProjectError(f"{path}: cannot be read ({error.strerror})") from None
+        text = read_text(path)
+    except UnreadableFileError as error:
+        raise ProjectError(str(error)) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as error:

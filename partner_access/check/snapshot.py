@@ -31,6 +31,7 @@ from partner_access.check.engine import (
     secret,
     urn_name,
 )
+from partner_access.check.files import UnreadableFileError, read_text
 from partner_access.check.program import SECRET_SIGNATURE, SECRET_SIGNATURE_KEY, is_secret
 
 DEPLOYMENT_VERSION = 3
@@ -198,11 +199,9 @@ def read_export(path: str | os.PathLike[str]) -> Snapshot:
     """The snapshot in a `pulumi stack export` file; ExportError naming the file when it is missing or malformed."""
     file = Path(path)
     try:
-        text = file.read_text()
-    except FileNotFoundError:
-        raise ExportError(f"{file}: no such file") from None
-    except OSError as error:
-        raise ExportError(f"{file}: cannot be read ({error.strerror})") from None
+        text = read_text(file, "stack export file")
+    except UnreadableFileError as error:
+        raise ExportError(str(error)) from None
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
