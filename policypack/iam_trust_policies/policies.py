@@ -41,18 +41,18 @@ from pulumi_policy.proxy import (
     UnknownValueError,
 )
 
-from .documents import UNKNOWN, contains_unknown
-from .identity_analysis import wildcard_assume_role_messages
-from .resource_checks import (
+from .findings import finding
+from .identity_analysis import wildcard_assume_role_findings
+from .model import UNKNOWN, contains_unknown
+from .resources import (
     ADMIN_CHECK_RESOURCE_TYPES,
     DEFAULT_MAX_SESSION_DURATION_SECONDS,
-    EMBEDDED_POLICY_PROPERTIES,
-    IDENTITY_POLICY_PROPERTIES,
     ROLE_TRUST_PROPERTIES,
     StackResource,
     admin_role_findings,
+    carries_identity_documents,
     embedded_documents,
-    max_session_message,
+    max_session_finding,
     own_account_ids,
 )
 from .trust_analysis import external_id_violations, mfa_violations, open_trust_violations
@@ -83,9 +83,6 @@ _UNKNOWN_SENTINELS = frozenset(
 # What `pulumi policy analyze` puts in place of a secret it cannot decrypt, whatever the secret's type (pulumi/pulumi
 # pkg/backend/secrets/providers.go: BlindingProvider, config.BlindingCrypter). No SDK exports it.
 REDACTED_SECRET = "[secret]"
-# Finding codes of the not-checked advisories (the message starts `CODE: `).
-REDACTED_CODE = "SKIP-001"
-UNKNOWN_AT_PREVIEW_CODE = "SKIP-002"
 
 
 def account_id_list_schema(description: str) -> dict[str, Any]:
@@ -275,37 +272,32 @@ def _validate_trust_checked(args: ResourceValidationArgs, report_violation: Repo
     _role_trust_document(args, partly_known=True, unchecked=unchecked)
     _provider_allowed_account_ids(args.provider, unchecked)
     if unchecked.redacted:
-        report_violation(
-            f"{REDACTED_CODE}: not checked: the trust policy ({trust_property}) is redacted ({REDACTED_SECRET}, a "
-            "secret that could not be decrypted); analyze with the stack's secrets provider to check it",
-            None,
+        not_checked = finding(
+            "SKIP-001", f"not checked: the trust policy ({trust_property}) is redacted ({REDACTED_SECRET}, a secret "
+            "that could not be decrypted); analyze with the stack's secrets provider to check it",
         )
     elif unchecked.unknown:
-        report_violation(
-            f"{UNKNOWN_AT_PREVIEW_CODE}: not checked yet: the trust policy ({trust_property}) or the provider's "
-            "allowedAccountIds is not fully known during preview (it depends on another resource's output); it is "
-            "checked at `pulumi up`",
-            None,
+        not_checked = finding(
+            "SKIP-002", f"not checked yet: the trust policy ({trust_property}) or the provider's allowedAccountIds "
+            "is not fully known during preview (it depends on another resource's output); it is checked at "
+            "`pulumi up`",
         )
-
-
-def _identity_document_properties(resource_type: str) -> tuple[str, ...]:
-    """The inputs of this resource type that hold identity policy documents (none for most types)."""
-    direct = IDENTITY_POLICY_PROPERTIES.get(resource_type)
-    embedded = EMBEDDED_POLICY_PROPERTIES.get(resource_type)
-    return tuple(name for name in (direct, embedded[0] if embedded else None) if name is not None)
+    else:
+        return
+    report_violation(not_checked.message, None)
 
 
 def _validate_wildcard_assume_role(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    names = _identity_document_properties(args.resource_type)
-    if not names:
+    if not carries_identity_documents(args.resource_type):
         return
-    props = {name: plain_property(args.props, name) for name in names}
+    props = plain_value(args.props)
+    if not isinstance(props, dict):
+        return
     for where, document in embedded_documents(args.resource_type, props):
         if document is None or contains_unknown(document):
             continue
-        for message in wildcard_assume_role_messages(document):
-            report_violation(f"{where}: {message}", None)
+        for found in wildcard_assume_role_findings(document, where):
+            report_violation(found.message, None)
 
 
 def _validate_max_session(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -319,9 +311,9 @@ def _validate_max_session(args: ResourceValidationArgs, report_violation: Report
         return
     if not isinstance(limit, int | float):
         return
-    message = max_session_message(document, duration, own, limit)
-    if message is not None:
-        report_violation(message, None)
+    found = max_session_finding(document, duration, own, limit)
+    if found is not None:
+        report_violation(found.message, None)
 
 
 def _validate_admin_roles(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -344,8 +336,8 @@ def _validate_admin_roles(args: StackValidationArgs, report_violation: ReportVio
                 },
             )
         )
-    for finding in admin_role_findings(stack_resources, exempt):
-        report_violation(finding.message, finding.urn)
+    for found in admin_role_findings(stack_resources, exempt):
+        report_violation(found.message, found.urn)
 
 
 def _resource_policy(

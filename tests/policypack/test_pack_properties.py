@@ -15,8 +15,8 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from iam_trust_policies.documents import UNKNOWN, contains_unknown
-from iam_trust_policies.identity_analysis import grants_full_admin, wildcard_assume_role_messages
+from iam_trust_policies.identity_analysis import grants_full_admin, wildcard_assume_role_findings
+from iam_trust_policies.model import UNKNOWN, contains_unknown
 from iam_trust_policies.policies import POLICIES
 from iam_trust_policies.trust_analysis import (
     cross_account_principals,
@@ -102,9 +102,20 @@ def statements(draw):
     return statement
 
 
+def unique_sids(body):
+    """IAM refuses two statements with one Sid: a repeated one gets its position appended."""
+    seen = set()
+    for position, statement in enumerate(body):
+        sid = statement.get("Sid")
+        if sid and sid in seen:
+            statement["Sid"] = sid = f"{sid}{position}"
+        seen.add(sid)
+    return body
+
+
 trust_documents = st.builds(
     lambda body, as_object: {"Version": "2012-10-17", "Statement": body[0] if as_object and body else body},
-    st.lists(statements(), min_size=1, max_size=5),
+    st.lists(statements(), min_size=1, max_size=5).map(unique_sids),
     st.booleans(),
 )
 
@@ -114,7 +125,7 @@ def every_pure_check(document):
     external_id_violations(document, OWN, THIRD_PARTIES)
     open_trust_violations(document)
     cross_account_principals(document, OWN)
-    wildcard_assume_role_messages(document)
+    wildcard_assume_role_findings(document)
     grants_full_admin(document)
 
 
@@ -182,8 +193,7 @@ def test_requiring_mfa_on_every_allow_statement_always_passes(document):
 def test_every_reported_fix_clears_its_statement(document):
     for violation in mfa_violations(document, OWN):
         body = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
-        fixed_condition = json.loads(violation.message.rsplit("Condition to ", 1)[1].rstrip("."))
-        body[violation.statement_index]["Condition"] = fixed_condition
+        body[violation.statement_index]["Condition"] = violation.fix["Condition"]
         remaining = mfa_violations(document, OWN)
         assert violation.statement_index not in {v.statement_index for v in remaining}
 
