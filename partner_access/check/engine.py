@@ -1,9 +1,11 @@
 """Drives a Pulumi policy pack over gRPC exactly as the Pulumi engine does, without the Pulumi CLI.
 
 The engine (pulumi/pulumi `sdk/go/common/resource/plugin/analyzer_plugin.go`, `pkg/resource/deploy/step_generator.go`,
-`pkg/resource/analyzer/config.go`) launches a Python pack through the `pulumi-analyzer-policy-python` shim as
-`python -u -m pulumi.policy <engineAddr> .` with cwd = the pack directory and PULUMI_PROJECT, PULUMI_STACK,
-PULUMI_DRY_RUN, PULUMI_ORGANIZATION and PULUMI_CONFIG (a JSON object of namespaced key -> string) in the environment.
+`pkg/resource/analyzer/config.go`) launches a Python pack through the Python language host's `RunPlugin`
+(`sdk/python/cmd/pulumi-language-python/main.go`) as `python -u -m pulumi.policy <engineAddr> <packDir>`, the python
+of the pack's virtualenv, with cwd = the pack directory; the host first waits for the engine's `ConfigureStack` and
+puts PULUMI_PROJECT, PULUMI_STACK, PULUMI_DRY_RUN, PULUMI_ORGANIZATION and PULUMI_CONFIG (a JSON object of namespaced
+key -> string) in the pack's environment.
 `<engineAddr>` is the address of the engine's own gRPC server (`pulumirpc.Engine`: Log, GetRootResource, ...), which
 plugins may call back into. The pack prints its port as the first stdout line. The engine then calls, in order:
 
@@ -604,7 +606,7 @@ class PolicyPackProcess:
 
         started = time.perf_counter()
         self._process = subprocess.Popen(
-            [self.python, "-u", "-m", "pulumi.policy", engine_address, "."],
+            [self.python, "-u", "-m", "pulumi.policy", engine_address, str(self.pack_dir)],
             cwd=self.pack_dir,
             env=self.environment(),
             stdin=subprocess.DEVNULL,

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from iam_trust_policies.findings import code_of
 from partner_access.check import program
 from partner_access.check.engine import (
     PolicyPackProcess,
@@ -201,8 +202,9 @@ def test_partner_policy_widened_to_any_role_is_advisory_and_does_not_fail_the_pr
 # `pulumi policy analyze` on the stacks' state ---------------------------------------------------------------------
 
 
-def _not_checked(result) -> list[tuple[str, str]]:
-    return [(urn.rsplit("::", 1)[-1], d.message.splitlines()[-1].split(":", 1)[0])
+def _not_checked(result) -> list[tuple[str, str | None]]:
+    """(resource name, code) of each trust-not-checked finding; the pack's message follows the policy description."""
+    return [(urn.rsplit("::", 1)[-1], code_of(d.message.split("\n", 1)[1]))
             for urn, found in result.resource_diagnostics.items() for d in found if d.policy_name == NOT_CHECKED_POLICY]
 
 

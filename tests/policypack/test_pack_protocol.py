@@ -17,6 +17,7 @@ import jsonschema
 import pytest
 import yaml
 
+from iam_trust_policies.findings import code_of
 from partner_access.check.engine import (
     AnalyzedResource,
     PolicyConfig,
@@ -262,9 +263,10 @@ def test_trust_given_as_an_object_is_checked(pack: PolicyPackProcess):
     assert pack.analyze(role(trust(partner_root(), MFA_CONDITION))).diagnostics == ()
 
 
-def not_checked_codes(result) -> list[tuple[str, str, str]]:
-    """(code, level, severity) of each trust-not-checked finding."""
-    return [(d.message.splitlines()[-1].split(":", 1)[0], d.enforcement_level, d.severity)
+def not_checked_codes(result) -> list[tuple[str | None, str, str]]:
+    """(code, level, severity) of each trust-not-checked finding (pulumi-policy puts the policy's description on the
+    first line of a violation's message, the pack's message after it)."""
+    return [(code_of(d.message.split("\n", 1)[1]), d.enforcement_level, d.severity)
             for d in result.by_policy(NOT_CHECKED_POLICY)]
 
 
