@@ -85,7 +85,7 @@ def test_files_the_cli_would_refuse_are_refused_naming_the_place(tmp_path, docum
 
 
 def test_a_missing_or_non_json_file_is_named(tmp_path):
-    with pytest.raises(ExportError, match="state.json: no such stack export file"):
+    with pytest.raises(ExportError, match=r"state\.json: no such stack export file"):
         read_export(tmp_path / "state.json")
     (tmp_path / "state.json").write_text("{")
     with pytest.raises(ExportError, match=r"state.json: is not JSON \(line 1"):
