@@ -76,7 +76,8 @@ def _policy_config(path: Path | None) -> Mapping[str, Any] | None:
 def _print_findings(diagnostics: Iterable[Any], root_urn: str) -> None:
     for diagnostic in diagnostics:
         urn = diagnostic.urn or root_urn
-        print(f"[{diagnostic.enforcement_level}] {diagnostic.policy_name}: {urn.rsplit('::', 1)[-1]}\n"
+        level = diagnostic.enforcement_level + (f", {diagnostic.severity}" if diagnostic.severity else "")
+        print(f"[{level}] {diagnostic.policy_name}: {urn.rsplit('::', 1)[-1]}\n"
               f"    resource: {urn}")
         for line in diagnostic.message.splitlines():
             print(f"    {line}")

@@ -63,7 +63,7 @@ def test_a_mandatory_violation_is_listed_with_policy_level_and_resource_and_exit
     export = _export(tmp_path, without_mfa=True, encrypt_secrets=False)
     code, out, _ = check(capsys, "--analyze-file", str(export))
     assert code == 1
-    assert "[mandatory] cross-account-trust-requires-mfa: ex-for-aws-b-role" in out
+    assert "[mandatory, high] cross-account-trust-requires-mfa: ex-for-aws-b-role" in out
     assert f"    resource: urn:pulumi:host::partner-access{ROLE_URN_SUFFIX}" in out
     assert "1 mandatory" in out
 
@@ -75,7 +75,7 @@ def test_a_redacted_trust_is_listed_as_not_checked_and_passes(capsys, tmp_path):
                      secrets={"partnerBExternalId": "partner-b-ext-2026"})
     code, out, _ = check(capsys, "--analyze-file", str(export))
     assert code == 0
-    assert "[advisory] trust-not-checked: ex-for-aws-b-role" in out
+    assert "[advisory, low] trust-not-checked: ex-for-aws-b-role" in out
     assert "SKIP-001: " in out
     assert "0 mandatory" in out
 

@@ -112,7 +112,11 @@ def _with_other_account_ids(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("stack", ["host", "partner"])
+REPOSITORY_STACKS = sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+                           for path in REPO_ROOT.glob("Pulumi.*.yaml"))
+
+
+@pytest.mark.parametrize("stack", REPOSITORY_STACKS)
 @pytest.mark.parametrize("accounts", ["checked-in", "rewritten"])
 def test_the_repository_stacks_pass_the_pack_with_the_ci_config(stack: str, accounts: str, tmp_path: Path):
     # Whatever accounts and grants an operator configures, the checked-in project builds and passes the CI check;
