@@ -479,6 +479,33 @@ def test_inline_star_policy_counts_as_administrator(pack: PolicyPackProcess):
     assert violation.urn == role_urn
 
 
+EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "properties"),
+    [
+        ("aws:iam/policyAttachment:PolicyAttachment", {"roles": ["other", "ops"], "policyArn": ADMIN_POLICY_ARN}),
+        ("aws-native:iam:ManagedPolicy", {"roles": ["ops"], "policyDocument": EVERYTHING}),
+        ("aws-native:iam:RolePolicy", {"roleName": "ops", "policyDocument": EVERYTHING}),
+        ("aws:iam/rolePolicy:RolePolicy", {"role": "ops", "policy": json.dumps(EVERYTHING)}),
+    ],
+    ids=["policy-attachment", "native-managed-policy", "native-role-policy", "role-policy"],
+)
+def test_every_way_of_attaching_admin_to_the_role_is_found_and_only_for_that_role(
+    pack: PolicyPackProcess, resource_type: str, properties: dict
+):
+    preview, role_urn = _admin_stack(trust(partner_root(), MFA_CONDITION), "arn:aws:iam::aws:policy/ReadOnlyAccess")
+    urn = make_urn(STACK, PROJECT, resource_type, "grant")
+    [violation] = pack.analyze_stack([*preview.stack_resources, AnalyzedResource(resource_type, "grant", urn,
+                                                                                 properties)]).by_policy(ADMIN_POLICY)
+    assert violation.urn == role_urn
+    elsewhere = {key: (["other"] if isinstance(value, list) else "other") if key in ("roles", "role", "roleName")
+                 else value for key, value in properties.items()}
+    unrelated = AnalyzedResource(resource_type, "grant", urn, elsewhere)
+    assert pack.analyze_stack([*preview.stack_resources, unrelated]).by_policy(ADMIN_POLICY) == []
+
+
 def test_role_arn_known_after_deploy_makes_its_account_own(pack: PolicyPackProcess):
     own_trust = trust({"AWS": f"arn:aws:iam::{OWN_ACCOUNT}:role/operators"}, MFA_CONDITION)
     deployed_in_own, _ = _admin_stack(own_trust, ADMIN_POLICY_ARN, dry_run=False,
