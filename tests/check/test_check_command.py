@@ -125,6 +125,17 @@ def test_unusable_input_exits_2_naming_the_file_or_stack(capsys, tmp_path, argum
     assert "Traceback" not in captured.err
 
 
+def test_a_program_that_refuses_its_settings_fails_the_check_with_its_message(capsys, tmp_path):
+    project = _copy_project(tmp_path)
+    (project / "Pulumi.host.yaml").write_text("config:\n  partner-access:side: hots\n  aws:region: us-east-1\n"
+                                              "  aws:allowedAccountIds: ['111111111111']\n")
+    code = main(["check", "--project", str(project), "--policy-pack", str(PACK_DIR), "--stack", "host"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("stack host: the program fails before the pack runs:")
+    assert "partner-access:side: 'hots' is not a side" in err
+
+
 def test_a_pack_without_its_virtualenv_is_refused_with_how_to_create_it(capsys, tmp_path):
     pack = tmp_path / "policypack"
     shutil.copytree(PACK_DIR, pack, ignore=shutil.ignore_patterns("venv", "__pycache__"))
