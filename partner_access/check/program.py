@@ -158,17 +158,15 @@ def _project_config(project: Project) -> dict[str, Any]:
 
 def _stack_file_config(project: Project, stack: str, required: bool) -> dict[str, Any]:
     path = project.stack_file(stack)
-    if not path.is_file() and not required:
-        return {}
     if not path.is_file():
+        if not required:
+            return {}
         known = ", ".join(project.stacks) or "none"
         raise ProjectError(f"stack {stack!r} has no {path.name} in {project.directory} (stacks there: {known})")
-    document = _read_yaml(path)
-    config = (document or {}).get("config") if isinstance(document, dict | None) else None
-    if document is not None and not isinstance(document, dict):
+    document = _read_yaml(path) or {}
+    if not isinstance(document, dict):
         raise ProjectError(f"{path}: must be a mapping with a `config:` mapping")
-    if config is None:
-        return {}
+    config = document.get("config") or {}
     if not isinstance(config, dict):
         raise ProjectError(f"{path}: `config:` must be a mapping of keys to values")
     return {_namespaced(project, key): value for key, value in config.items()}

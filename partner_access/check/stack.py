@@ -46,7 +46,6 @@ def installed_version(distribution: str) -> str | None:
         return None
 
 
-
 @dataclass(frozen=True)
 class StackResourceSpec:
     """A registered resource, independent of how it was recorded (program run under mocks, synthetic stack)."""
