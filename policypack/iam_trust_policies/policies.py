@@ -2,8 +2,15 @@
 
 The engine wraps resource inputs in pulumi_policy proxies that raise UnknownValueError on values not known during
 preview; everything is converted to plain values here, with UNKNOWN in their place, and checks skip documents that
-are not fully known (they run again at `up`). Secrets arrive unwrapped from Analyze; Secret objects and raw secret
-envelopes are unwrapped here too so a secret document is checked like a plain one.
+are not fully known (they run again at `up`). Secrets arrive unwrapped from Analyze (pulumi_policy's deserializer
+drops the envelope), so a secret document is checked like a plain one. `pulumi policy analyze --file` on an export
+whose secrets it cannot decrypt hands the string `[secret]` in place of each secret value; such a value is not
+known either.
+
+A trust policy that cannot be checked is not a violation: the advisory policy `trust-not-checked` says so (SKIP-001
+redacted, SKIP-002 unknown during preview). It is a separate policy because pulumi_policy gives every violation a
+policy reports that policy's enforcement level, and the engine fails `preview`, `up` and `policy analyze` on any
+mandatory one: reported by the mandatory MFA policy, "not checked" would block.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from pulumi_policy import (
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    Secret,
     Severity,
     StackValidationArgs,
     StackValidationPolicy,
@@ -32,8 +40,8 @@ from pulumi_policy.proxy import (
     UNKNOWN_STRING_VALUE,
     UnknownValueError,
 )
-from pulumi_policy.secret import Secret
 
+from .findings import finding
 from .identity_analysis import wildcard_assume_role_findings
 from .model import UNKNOWN, contains_unknown
 from .resources import (
@@ -55,6 +63,7 @@ OPEN_TRUST_POLICY = "trust-open-to-any-principal"
 WILDCARD_ASSUME_ROLE_POLICY = "assume-role-on-wildcard-resource"
 MAX_SESSION_POLICY = "cross-account-role-max-session-duration"
 ADMIN_ROLE_POLICY = "cross-account-role-not-admin"
+TRUST_NOT_CHECKED_POLICY = "trust-not-checked"
 
 EXEMPT_ACCOUNT_IDS = "exemptAccountIds"
 THIRD_PARTY_ACCOUNT_IDS = "thirdPartyAccountIds"
@@ -71,9 +80,9 @@ _UNKNOWN_SENTINELS = frozenset(
         UNKNOWN_STRING_VALUE,
     }
 )
-# The engine's secret envelope, should one reach a policy without pulumi_policy unwrapping it.
-_SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
-_SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
+# What `pulumi policy analyze` puts in place of a secret it cannot decrypt, whatever the secret's type (pulumi/pulumi
+# pkg/backend/secrets/providers.go: BlindingProvider, config.BlindingCrypter). No SDK exports it.
+REDACTED_SECRET = "[secret]"
 
 
 def account_id_list_schema(description: str) -> dict[str, Any]:
@@ -119,38 +128,56 @@ MAX_SESSION_CONFIG = PolicyConfigSchema(
 ADMIN_ROLE_CONFIG = PolicyConfigSchema(properties={EXEMPT_ACCOUNT_IDS: exempt_account_ids_schema()})
 
 
-def plain_value(value: object) -> object:
-    """A deep copy of an engine value as dicts, lists and scalars, with UNKNOWN where the value is not known."""
+class Unchecked:
+    """What a conversion met that it could not read: values not known yet (preview) or redacted secrets."""
+
+    def __init__(self) -> None:
+        self.unknown = False
+        self.redacted = False
+
+
+def plain_value(value: object, unchecked: Unchecked | None = None) -> object:
+    """A deep copy of an engine value as dicts, lists and scalars, with UNKNOWN where the value is not known or is a
+    redacted secret; `unchecked`, when given, records which of the two it met."""
     if isinstance(value, Secret):
-        return plain_value(value.value)
+        return plain_value(value.value, unchecked)
     if isinstance(value, str):
-        return UNKNOWN if value in _UNKNOWN_SENTINELS else value
+        if value in _UNKNOWN_SENTINELS:
+            if unchecked is not None:
+                unchecked.unknown = True
+            return UNKNOWN
+        if value == REDACTED_SECRET:
+            if unchecked is not None:
+                unchecked.redacted = True
+            return UNKNOWN
+        return value
     if isinstance(value, Mapping):
-        result = {key: _plain_item(value, key) for key in value}
-        if result.get(_SIGNATURE_KEY) == _SECRET_SIGNATURE and "value" in result:
-            return result["value"]
-        return result
+        return {key: _plain_item(value, key, unchecked) for key in value}
     if isinstance(value, Sequence):
-        return [_plain_item(value, position) for position in range(len(value))]
+        return [_plain_item(value, position, unchecked) for position in range(len(value))]
     return value
 
 
-def _plain_item(container: Any, key: object) -> object:
+def _plain_item(container: Any, key: object, unchecked: Unchecked | None) -> object:
     try:
         item = container[key]
     except UnknownValueError:
+        if unchecked is not None:
+            unchecked.unknown = True
         return UNKNOWN
-    return plain_value(item)
+    return plain_value(item, unchecked)
 
 
-def plain_property(props: Mapping[str, Any], name: str) -> object:
+def plain_property(props: Mapping[str, Any], name: str, unchecked: Unchecked | None = None) -> object:
     """One input as a plain value; None when absent."""
     try:
         if name not in props:
             return None
     except UnknownValueError:
+        if unchecked is not None:
+            unchecked.unknown = True
         return UNKNOWN
-    return _plain_item(props, name)
+    return _plain_item(props, name, unchecked)
 
 
 def _config_value(config: Mapping[str, Any], key: str, schema: PolicyConfigSchema) -> object:
@@ -164,13 +191,15 @@ def _account_list(config: Mapping[str, Any], key: str, schema: PolicyConfigSchem
     return [item for item in value if isinstance(item, str)] if isinstance(value, list | tuple) else []
 
 
-def _provider_allowed_account_ids(provider: Any) -> object:
+def _provider_allowed_account_ids(provider: Any, unchecked: Unchecked | None = None) -> object:
     if provider is None:
         return None
-    return plain_property(provider.props, "allowedAccountIds")
+    return plain_property(provider.props, "allowedAccountIds", unchecked)
 
 
-def _role_trust_document(args: ResourceValidationArgs, partly_known: bool = False) -> object:
+def _role_trust_document(
+    args: ResourceValidationArgs, partly_known: bool = False, unchecked: Unchecked | None = None
+) -> object:
     """The role's trust policy as a plain value, or None when this is not a role or the policy is not known yet.
 
     partly_known keeps a document some of whose values are not known yet (UNKNOWN inside), for checks whose
@@ -179,19 +208,21 @@ def _role_trust_document(args: ResourceValidationArgs, partly_known: bool = Fals
     trust_property = ROLE_TRUST_PROPERTIES.get(args.resource_type)
     if trust_property is None:
         return None
-    document = plain_property(args.props, trust_property)
+    document = plain_property(args.props, trust_property, unchecked)
     if document is UNKNOWN or (not partly_known and contains_unknown(document)):
         return None
     return document
 
 
-def _role_own_accounts(args: ResourceValidationArgs, schema: PolicyConfigSchema) -> frozenset[str] | None:
+def _role_own_accounts(
+    args: ResourceValidationArgs, schema: PolicyConfigSchema, unchecked: Unchecked | None = None
+) -> frozenset[str] | None:
     """None when an input that decides the own accounts is not known yet.
 
     The role's ARN is not among a resource policy's inputs (a Role has no `arn` input), so only exemptions and the
     provider's pinned account decide here; the stack policy also uses the ARN from the role's outputs.
     """
-    allowed = _provider_allowed_account_ids(args.provider)
+    allowed = _provider_allowed_account_ids(args.provider, unchecked)
     if contains_unknown(allowed):
         return None
     exempt = _account_list(args.get_config(), EXEMPT_ACCOUNT_IDS, schema)
@@ -200,20 +231,26 @@ def _role_own_accounts(args: ResourceValidationArgs, schema: PolicyConfigSchema)
 
 def _validate_mfa(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     document = _role_trust_document(args, partly_known=True)
+    if document is None:
+        return
     own = _role_own_accounts(args, MFA_CONFIG)
-    if document is None or own is None:
+    if own is None:
         return
     for violation in mfa_violations(document, own):
         report_violation(violation.message, None)
 
 
 def _validate_external_id(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type not in ROLE_TRUST_PROPERTIES:
+        return
     third_parties = frozenset(_account_list(args.get_config(), THIRD_PARTY_ACCOUNT_IDS, EXTERNAL_ID_CONFIG))
     if not third_parties:
         return
     document = _role_trust_document(args)
+    if document is None:
+        return
     own = _role_own_accounts(args, EXTERNAL_ID_CONFIG)
-    if document is None or own is None:
+    if own is None:
         return
     for violation in external_id_violations(document, own, third_parties):
         report_violation(violation.message, None)
@@ -227,6 +264,29 @@ def _validate_open_trust(args: ResourceValidationArgs, report_violation: ReportV
         report_violation(violation.message, None)
 
 
+def _validate_trust_checked(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    trust_property = ROLE_TRUST_PROPERTIES.get(args.resource_type)
+    if trust_property is None:
+        return
+    unchecked = Unchecked()
+    _role_trust_document(args, partly_known=True, unchecked=unchecked)
+    _provider_allowed_account_ids(args.provider, unchecked)
+    if unchecked.redacted:
+        not_checked = finding(
+            "SKIP-001", f"not checked: the trust policy ({trust_property}) is redacted ({REDACTED_SECRET}, a secret "
+            "that could not be decrypted); analyze with the stack's secrets provider to check it",
+        )
+    elif unchecked.unknown:
+        not_checked = finding(
+            "SKIP-002", f"not checked yet: the trust policy ({trust_property}) or the provider's allowedAccountIds "
+            "is not fully known during preview (it depends on another resource's output); it is checked at "
+            "`pulumi up`",
+        )
+    else:
+        return
+    report_violation(not_checked.message, None)
+
+
 def _validate_wildcard_assume_role(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if not carries_identity_documents(args.resource_type):
         return
@@ -236,22 +296,24 @@ def _validate_wildcard_assume_role(args: ResourceValidationArgs, report_violatio
     for where, document in embedded_documents(args.resource_type, props):
         if document is None or contains_unknown(document):
             continue
-        for finding in wildcard_assume_role_findings(document, where):
-            report_violation(finding.message, None)
+        for found in wildcard_assume_role_findings(document, where):
+            report_violation(found.message, None)
 
 
 def _validate_max_session(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     document = _role_trust_document(args)
+    if document is None:
+        return
     own = _role_own_accounts(args, MAX_SESSION_CONFIG)
     duration = plain_property(args.props, "maxSessionDuration")
     limit = _config_value(args.get_config(), MAX_SESSION_DURATION_SECONDS, MAX_SESSION_CONFIG)
-    if document is None or own is None or duration is UNKNOWN or isinstance(limit, bool):
+    if own is None or duration is UNKNOWN or isinstance(limit, bool):
         return
     if not isinstance(limit, int | float):
         return
-    finding = max_session_finding(document, duration, own, limit)
-    if finding is not None:
-        report_violation(finding.message, None)
+    found = max_session_finding(document, duration, own, limit)
+    if found is not None:
+        report_violation(found.message, None)
 
 
 def _validate_admin_roles(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -274,8 +336,8 @@ def _validate_admin_roles(args: StackValidationArgs, report_violation: ReportVio
                 },
             )
         )
-    for finding in admin_role_findings(stack_resources, exempt):
-        report_violation(finding.message, finding.urn)
+    for found in admin_role_findings(stack_resources, exempt):
+        report_violation(found.message, found.urn)
 
 
 def _resource_policy(
@@ -335,6 +397,15 @@ POLICIES: list[Policy] = [
         EnforcementLevel.ADVISORY,
         Severity.LOW,
         MAX_SESSION_CONFIG,
+    ),
+    _resource_policy(
+        TRUST_NOT_CHECKED_POLICY,
+        "Says which IAM role trust policies the pack could not check: redacted by `pulumi policy analyze` "
+        "(SKIP-001) or not known yet during preview (SKIP-002). Keep it advisory: a mandatory level would fail every "
+        "such preview.",
+        _validate_trust_checked,
+        EnforcementLevel.ADVISORY,
+        Severity.LOW,
     ),
     StackValidationPolicy(
         name=ADMIN_ROLE_POLICY,

@@ -176,6 +176,7 @@ def admin_role_findings(resources: list[StackResource], exempt_account_ids: Iter
     """Roles trusted from another account that hold AdministratorAccess or an inline "*" on "*" policy."""
     exempt = list(exempt_account_ids)
     admin_policy_urns, admin_policy_arns = _stack_admin_policies(resources)
+    attachments = _RoleReferences(resources)
     findings: list[StackFinding] = []
     for role in resources:
         trust_property = ROLE_TRUST_PROPERTIES.get(role.resource_type)
@@ -188,7 +189,7 @@ def admin_role_findings(resources: list[StackResource], exempt_account_ids: Iter
         principals = cross_account_principals(trust_document, own)
         if not principals:
             continue
-        reasons = _admin_reasons(role, resources, admin_policy_urns, admin_policy_arns)
+        reasons = _admin_reasons(role, attachments, admin_policy_urns, admin_policy_arns)
         if reasons:
             findings.append(
                 StackFinding(
@@ -224,8 +225,42 @@ def _stack_admin_policies(resources: list[StackResource]) -> tuple[set[str], set
     return urns, arns
 
 
+# Resource type -> the input that names the role(s) it attaches a policy to.
+_ROLE_REFERENCE_PROPERTIES: Mapping[str, str] = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "role",
+    "aws:iam/policyAttachment:PolicyAttachment": "roles",
+    "aws:iam/rolePolicy:RolePolicy": "role",
+    "aws-native:iam:RolePolicy": "roleName",
+    "aws-native:iam:ManagedPolicy": "roles",
+}
+
+
+class _RoleReferences:
+    """The stack's resources that may attach a policy to a role, indexed by the role names and URNs their input
+    names, so each role looks only at its own candidates (in stack order) instead of at every resource."""
+
+    def __init__(self, resources: list[StackResource]) -> None:
+        self._by_name: dict[str, list[int]] = {}
+        self._by_urn: dict[str, list[int]] = {}
+        self._resources = resources
+        for position, resource in enumerate(resources):
+            property_name = _ROLE_REFERENCE_PROPERTIES.get(resource.resource_type)
+            if property_name is None:
+                continue
+            for name in set(_strings(resource.props.get(property_name))):
+                self._by_name.setdefault(name, []).append(position)
+            for urn in resource.property_dependencies.get(property_name, frozenset()):
+                self._by_urn.setdefault(urn, []).append(position)
+
+    def candidates(self, role: StackResource, role_name: object) -> list[StackResource]:
+        positions = set(self._by_urn.get(role.urn, ()))
+        if isinstance(role_name, str):
+            positions.update(self._by_name.get(role_name, ()))
+        return [self._resources[position] for position in sorted(positions)]
+
+
 def _admin_reasons(
-    role: StackResource, resources: list[StackResource], admin_policy_urns: set[str], admin_policy_arns: set[str]
+    role: StackResource, attachments: _RoleReferences, admin_policy_urns: set[str], admin_policy_arns: set[str]
 ) -> list[str]:
     reasons: list[str] = []
     for arn in _strings(role.props.get("managedPolicyArns")):
@@ -235,7 +270,7 @@ def _admin_reasons(
         if not contains_unknown(document) and grants_full_admin(document):
             reasons.append(f'its inline policy {where} grants "*" on "*"')
     role_name = role.props.get(ROLE_NAME_PROPERTIES[role.resource_type])
-    for other in resources:
+    for other in attachments.candidates(role, role_name):
         reason = _attachment_reason(other, role, role_name, admin_policy_urns, admin_policy_arns)
         if reason is not None:
             reasons.append(reason)
@@ -250,19 +285,16 @@ def _attachment_reason(
     admin_policy_arns: set[str],
 ) -> str | None:
     kind = resource.resource_type
-    if kind == "aws:iam/rolePolicyAttachment:RolePolicyAttachment" and _references(resource, "role", role, role_name):
+    property_name = _ROLE_REFERENCE_PROPERTIES.get(kind)
+    if property_name is None or not _references(resource, property_name, role, role_name):
+        return None
+    if kind in ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment"):
         return _admin_policy_arn_reason(resource, "policyArn", admin_policy_urns, admin_policy_arns)
-    if kind == "aws:iam/policyAttachment:PolicyAttachment" and _references(resource, "roles", role, role_name):
-        return _admin_policy_arn_reason(resource, "policyArn", admin_policy_urns, admin_policy_arns)
-    if kind == "aws:iam/rolePolicy:RolePolicy" and _references(resource, "role", role, role_name):
+    if kind == "aws:iam/rolePolicy:RolePolicy":
         return _inline_admin_reason(resource, "policy")
-    if kind == "aws-native:iam:RolePolicy" and _references(resource, "roleName", role, role_name):
+    if kind == "aws-native:iam:RolePolicy":
         return _inline_admin_reason(resource, "policyDocument")
-    if (
-        kind == "aws-native:iam:ManagedPolicy"
-        and resource.urn in admin_policy_urns
-        and _references(resource, "roles", role, role_name)
-    ):
+    if resource.urn in admin_policy_urns:  # aws-native:iam:ManagedPolicy naming the role in its roles
         return f'managed policy {resource.name} grants "*" on "*" and names the role in its roles'
     return None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from partner_access.audit.pack_resources import PackStack
-from support.policy_engine import (
+from partner_access.check.engine import (
     AnalyzedResource,
     PolicyDiagnostic,
     PolicyPackProcess,

@@ -213,8 +213,9 @@ def test_config_reads_as_the_engine_reconciles_it(pack: PolicyPackProcess, confi
 def test_every_corpus_document_gets_the_engines_findings(pack: PolicyPackProcess, config_path: Path, stack_index):
     stack = corpus_stacks()[stack_index]
     assert_same_findings(pack, stack, config_path)
-    # The corpus exercises every policy.
-    assert {d[1] for d in engine_view(pack, stack)} >= {p.name for p in POLICIES} - (
+    # The corpus exercises every policy but `trust-not-checked`: a document read from AWS is always known and never
+    # redacted, so the audit never meets what that policy reports.
+    assert {d[1] for d in engine_view(pack, stack)} >= {p.name for p in POLICIES} - {"trust-not-checked"} - (
         {"cross-account-role-max-session-duration"} if SESSION_LENGTHS[stack_index] in (None, 3600) else set())
 
 

@@ -23,6 +23,9 @@ import yaml
 from ci.workflow_model import REPO_ROOT
 
 from components.grant_model import parse_grants
+
+# The program under mocks. Its harness is imported only here, so moving it means changing this one line.
+from partner_access.check.program import RecordedResource
 from partner_access.deploy_permissions import (
     CALLS_BY_TYPE,
     LIFECYCLES,
@@ -37,9 +40,7 @@ from partner_access.deploy_permissions import (
 # principalmapper through the module that makes it importable on current Pythons (and keeps it test-only).
 from support.iam_evaluator import Node, Policy, local_check_authorization_full
 from support.moto_accounts import emulated_iam, in_account
-
-# The program under mocks. Its harness is imported only here, so moving it means changing this one line.
-from support.program_runner import RecordedResource, reveal, run_program
+from support.program_runner import reveal, run_program
 
 HOST, PARTNER = "111111111111", "222222222222"
 BOUNDARY = f"arn:aws:iam::{HOST}:policy/partner-boundary"

@@ -15,6 +15,7 @@ from pulumi_policy import (
     PolicyResourceOptions,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    Secret,
     StackValidationArgs,
     StackValidationPolicy,
 )
@@ -28,10 +29,11 @@ from iam_trust_policies.policies import (
     MFA_POLICY,
     OPEN_TRUST_POLICY,
     POLICIES,
+    TRUST_NOT_CHECKED_POLICY,
     WILDCARD_ASSUME_ROLE_POLICY,
     plain_value,
 )
-from support.policy_engine import secret
+from partner_access.check.engine import secret
 from support.program_runner import UNKNOWN as UNKNOWN_STRING
 
 HOST = "111111111111"
@@ -96,6 +98,7 @@ def test_policy_names_kinds_levels_and_config_keys_are_the_published_contract():
         OPEN_TRUST_POLICY: ResourceValidationPolicy,
         WILDCARD_ASSUME_ROLE_POLICY: ResourceValidationPolicy,
         MAX_SESSION_POLICY: ResourceValidationPolicy,
+        TRUST_NOT_CHECKED_POLICY: ResourceValidationPolicy,
         ADMIN_ROLE_POLICY: StackValidationPolicy,
     }
     assert BY_NAME[MFA_POLICY].enforcement_level is EnforcementLevel.MANDATORY
@@ -332,4 +335,4 @@ def test_plain_value_unwraps_proxies_secrets_and_unknowns():
     converted = plain_value(props)
     assert converted["a"][0] == 1 and converted["a"][2] == {"b": "s"}
     assert repr(converted["a"][1]) == repr(converted["c"]) == "UNKNOWN"
-    assert plain_value(secret({"x": 1})) == {"x": 1}
+    assert plain_value(Secret({"x": 1})) == {"x": 1}

@@ -1,4 +1,4 @@
-"""The policy pack over gRPC, launched and driven exactly as the Pulumi engine does (see support/policy_engine.py).
+"""The policy pack over gRPC, launched and driven exactly as the Pulumi engine does (partner_access/check/engine.py).
 
 These tests check the wiring the pure-analysis tests cannot: the pack starts the way the engine starts it, announces
 its policies and config schemas, receives config the way `--policy-pack-config` delivers it, reads properties in the
@@ -9,26 +9,28 @@ the protocol with the right enforcement level, without logging errors.
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Iterator
 
 import jsonschema
 import pytest
+import yaml
 
-from support.policy_engine import (
+from iam_trust_policies.findings import code_of
+from partner_access.check.engine import (
     AnalyzedResource,
     PolicyConfig,
     PolicyConfigError,
     PolicyPackError,
     PolicyPackProcess,
-    StackResourceSpec,
-    build_stack_preview,
     make_urn,
-    provider_reference,
     reconcile_policy_config,
     secret,
     unknown,
 )
-from support.program_runner import REPO_ROOT
+from partner_access.check.stack import StackResourceSpec, build_stack_preview, provider_reference
+from support.program_runner import FIXTURE_PROJECT, REPO_ROOT
 
 PACK_DIR = REPO_ROOT / "policypack"
 PROJECT = "team-project"
@@ -43,6 +45,7 @@ OPEN_TRUST_POLICY = "trust-open-to-any-principal"
 WILDCARD_ASSUME_POLICY = "assume-role-on-wildcard-resource"
 SESSION_DURATION_POLICY = "cross-account-role-max-session-duration"
 ADMIN_POLICY = "cross-account-role-not-admin"
+NOT_CHECKED_POLICY = "trust-not-checked"
 CROSS_ACCOUNT_POLICIES = (MFA_POLICY, EXTERNAL_ID_POLICY, SESSION_DURATION_POLICY, ADMIN_POLICY)
 
 MFA_CONDITION = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
@@ -120,11 +123,39 @@ def test_analyzer_info_lists_every_policy_with_its_level_and_type(pack: PolicyPa
         WILDCARD_ASSUME_POLICY: "advisory",
         SESSION_DURATION_POLICY: "advisory",
         ADMIN_POLICY: "advisory",
+        NOT_CHECKED_POLICY: "advisory",
     }
     types = {name: policy.policy_type for name, policy in info.policies.items()}
     assert types[ADMIN_POLICY] == "stack"
     assert {types[name] for name in levels if name != ADMIN_POLICY} == {"resource"}
     assert all(policy.description for policy in info.policies.values())
+
+
+def test_pack_announces_its_metadata(pack: PolicyPackProcess):
+    info = pack.analyzer_info()
+    assert info.display_name and info.description and info.provider == "aws"
+    # The README Pulumi Cloud shows lists every policy the pack runs.
+    assert all(f"`{name}`" in info.readme for name in info.policies)
+    # Only known when the pack runs in GitHub Actions (as a workflow publishing it does).
+    server, repository = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
+    assert info.repository == (f"{server}/{repository}" if server and repository else "")
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def test_pack_version_is_in_step_with_the_changelog():
+    manifest = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
+    version = manifest["version"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version), "Pulumi Cloud needs a semantic version to publish"
+    headings = re.findall(r"^## (\S+)", (REPO_ROOT / "CHANGELOG.md").read_text(), re.MULTILINE)
+    released = [heading for heading in headings if re.fullmatch(r"\d+\.\d+\.\d+", heading)]
+    if headings and headings[0] == "Unreleased":
+        # Changes wait for the next release: the pack already carries its number, newer than the last release.
+        assert not released or _version_key(version) > _version_key(released[0]), (version, released[:1])
+    else:
+        assert released and version == released[0], (version, released[:1])
 
 
 def test_config_schemas_accept_account_ids_and_refuse_anything_else(pack: PolicyPackProcess):
@@ -150,8 +181,8 @@ def test_config_schemas_accept_account_ids_and_refuse_anything_else(pack: Policy
 # Configure, as `--policy-pack-config` does it -------------------------------------------------------------------
 
 
-def test_repository_config_file_reconciles_and_configures(pack: PolicyPackProcess):
-    configured = pack.configure_from_file(REPO_ROOT / "policy-pack-config.json")
+def test_fixture_config_file_reconciles_and_configures(pack: PolicyPackProcess):
+    configured = pack.configure_from_file(FIXTURE_PROJECT / "policy-pack-config.json")
     assert set(configured) == set(pack.analyzer_info().policies)
     assert configured[MFA_POLICY].enforcement_level == "mandatory"
     assert configured[SESSION_DURATION_POLICY].properties["maxSessionDurationSeconds"] == 3600
@@ -232,10 +263,61 @@ def test_trust_given_as_an_object_is_checked(pack: PolicyPackProcess):
     assert pack.analyze(role(trust(partner_root(), MFA_CONDITION))).diagnostics == ()
 
 
-def test_unknown_trust_during_preview_neither_crashes_nor_reports(pack: PolicyPackProcess):
+def not_checked_codes(result) -> list[tuple[str | None, str, str]]:
+    """(code, level, severity) of each trust-not-checked finding (pulumi-policy puts the policy's description on the
+    first line of a violation's message, the pack's message after it)."""
+    return [(code_of(d.message.split("\n", 1)[1]), d.enforcement_level, d.severity)
+            for d in result.by_policy(NOT_CHECKED_POLICY)]
+
+
+def test_unknown_trust_during_preview_is_an_advisory_not_checked_yet(pack: PolicyPackProcess):
     result = pack.analyze(role(unknown()))
     assert result.by_policy(MFA_POLICY) == []
     assert [d for d in result.diagnostics if d.enforcement_level == "mandatory"] == []
+    assert not_checked_codes(result) == [("SKIP-002", "advisory", "low")]
+    [finding] = result.by_policy(NOT_CHECKED_POLICY)
+    assert "`pulumi up`" in finding.message
+
+
+def test_unknown_pinned_account_during_preview_is_not_checked_yet(pack: PolicyPackProcess):
+    provider = provider_reference(STACK, PROJECT, "aws", {"region": "us-east-1", "allowedAccountIds": unknown()},
+                                  "7.51.1")
+    result = pack.analyze(role(json.dumps(trust(partner_root())), provider=provider))
+    assert result.by_policy(MFA_POLICY) == []
+    assert not_checked_codes(result) == [("SKIP-002", "advisory", "low")]
+
+
+@pytest.mark.parametrize("redacted", [secret("[secret]"), "[secret]"], ids=["secret-envelope", "plain"])
+def test_trust_redacted_by_policy_analyze_is_an_advisory_not_checked(pack: PolicyPackProcess, redacted: object):
+    # `pulumi policy analyze --file` without the stack's secrets provider replaces each secret by "[secret]".
+    result = pack.analyze(role(redacted))
+    assert [d for d in result.diagnostics if d.enforcement_level == "mandatory"] == []
+    assert result.by_policy(MFA_POLICY) == []
+    assert not_checked_codes(result) == [("SKIP-001", "advisory", "low")]
+    assert "secrets provider" in result.by_policy(NOT_CHECKED_POLICY)[0].message
+
+
+def test_trust_object_with_a_redacted_value_is_not_checked_but_its_known_grant_still_is(pack: PolicyPackProcess):
+    document = trust(partner_root())
+    document["Statement"].append({"Effect": "Allow", "Principal": {"AWS": secret("[secret]")},
+                                  "Action": "sts:AssumeRole", "Condition": MFA_CONDITION})
+    result = pack.analyze(role(document))
+    assert not_checked_codes(result) == [("SKIP-001", "advisory", "low")]
+    assert [d.enforcement_level for d in result.by_policy(MFA_POLICY)] == ["mandatory"]
+
+
+def test_fully_known_trust_gets_no_not_checked_finding(pack: PolicyPackProcess):
+    assert pack.analyze(role(json.dumps(trust(partner_root(), MFA_CONDITION)))).diagnostics == ()
+    assert pack.analyze(role(secret(json.dumps(trust(partner_root(), MFA_CONDITION))))).diagnostics == ()
+
+
+def test_not_checked_findings_turn_off_and_stay_advisory_beside_all_mandatory(pack: PolicyPackProcess):
+    pack.configure_like_engine({NOT_CHECKED_POLICY: "disabled"})
+    assert pack.analyze(role(unknown())).diagnostics == ()
+    assert pack.analyze(role(secret("[secret]"))).diagnostics == ()
+    # "all" applies first and per-policy entries after it, as the engine reconciles them.
+    pack.configure_like_engine({"all": "mandatory", NOT_CHECKED_POLICY: "advisory"})
+    assert not_checked_codes(pack.analyze(role(unknown()))) == [("SKIP-002", "advisory", "low")]
 
 
 def test_partly_unknown_trust_object_during_preview_is_not_a_violation(pack: PolicyPackProcess):
@@ -395,6 +477,33 @@ def test_inline_star_policy_counts_as_administrator(pack: PolicyPackProcess):
     )
     [violation] = pack.analyze_stack([*preview.stack_resources, inline]).by_policy(ADMIN_POLICY)
     assert violation.urn == role_urn
+
+
+EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "properties"),
+    [
+        ("aws:iam/policyAttachment:PolicyAttachment", {"roles": ["other", "ops"], "policyArn": ADMIN_POLICY_ARN}),
+        ("aws-native:iam:ManagedPolicy", {"roles": ["ops"], "policyDocument": EVERYTHING}),
+        ("aws-native:iam:RolePolicy", {"roleName": "ops", "policyDocument": EVERYTHING}),
+        ("aws:iam/rolePolicy:RolePolicy", {"role": "ops", "policy": json.dumps(EVERYTHING)}),
+    ],
+    ids=["policy-attachment", "native-managed-policy", "native-role-policy", "role-policy"],
+)
+def test_every_way_of_attaching_admin_to_the_role_is_found_and_only_for_that_role(
+    pack: PolicyPackProcess, resource_type: str, properties: dict
+):
+    preview, role_urn = _admin_stack(trust(partner_root(), MFA_CONDITION), "arn:aws:iam::aws:policy/ReadOnlyAccess")
+    urn = make_urn(STACK, PROJECT, resource_type, "grant")
+    [violation] = pack.analyze_stack([*preview.stack_resources, AnalyzedResource(resource_type, "grant", urn,
+                                                                                 properties)]).by_policy(ADMIN_POLICY)
+    assert violation.urn == role_urn
+    elsewhere = {key: (["other"] if isinstance(value, list) else "other") if key in ("roles", "role", "roleName")
+                 else value for key, value in properties.items()}
+    unrelated = AnalyzedResource(resource_type, "grant", urn, elsewhere)
+    assert pack.analyze_stack([*preview.stack_resources, unrelated]).by_policy(ADMIN_POLICY) == []
 
 
 def test_role_arn_known_after_deploy_makes_its_account_own(pack: PolicyPackProcess):

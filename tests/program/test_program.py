@@ -1,5 +1,6 @@
-"""The real __main__.py under the real Pulumi SDK with mocks, per stack: resources, parents, names, documents, outputs,
-and every bad setting refused before a single resource is registered."""
+"""The real __main__.py under the real Pulumi SDK with mocks, per stack of the fixture project (tests/fixtures/project,
+never the operator's config): resources, parents, names, documents, outputs, and every bad setting refused before a
+single resource is registered."""
 
 from __future__ import annotations
 

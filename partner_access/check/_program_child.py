@@ -1,7 +1,7 @@
-"""The child side of program_runner: one stack's program under set_mocks in this fresh interpreter, reported as JSON.
+"""The child side of `program.run_program`: one stack's program under set_mocks in this fresh interpreter, as JSON.
 
-Reads the run spec from stdin and prints one JSON line: the registered resources (inputs in the engine's wire
-encoding), the stack outputs (same encoding), the program's error message if it failed, and how long the program
+Reads the run spec from stdin and prints one JSON line: the registered resources (inputs and outputs in the engine's
+wire encoding), the stack outputs (same encoding), the program's error message if it failed, and how long the program
 itself ran (without interpreter start-up), for benchmarks.
 """
 
@@ -19,8 +19,6 @@ from google.protobuf import json_format
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _engine_config(config: dict[str, Any]) -> dict[str, str]:
@@ -51,6 +49,16 @@ class AwsMocks(pulumi.runtime.Mocks):
         return {}, None
 
 
+def _outputs(inputs: dict[str, Any], response: Any) -> dict[str, Any]:
+    """What the engine would store as the resource's outputs: the provider's state (here the mock's), with the
+    secretness of each input carried over to the output of the same name, as the engine does; plus the id."""
+    state = json_format.MessageToDict(response.object)
+    outputs = {**state, **{key: value for key, value in inputs.items() if key in state}}
+    if response.id:
+        outputs["id"] = response.id
+    return outputs
+
+
 class RecordingMonitor(mocks.MockMonitor):
     """The SDK's mock monitor, also keeping each registration as the engine would receive it."""
 
@@ -64,13 +72,18 @@ class RecordingMonitor(mocks.MockMonitor):
             # The engine refuses a program that registers one URN twice; so must the tests.
             raise RuntimeError(f"Duplicate resource URN {response.urn!r}")
         if request.type != "pulumi:pulumi:Stack":
+            inputs = json_format.MessageToDict(request.object)
             self.registrations.append({
                 "type": request.type,
                 "name": request.name,
                 "urn": response.urn,
-                "inputs": json_format.MessageToDict(request.object),
+                "inputs": inputs,
                 "parent_urn": request.parent or None,
                 "custom": bool(request.custom),
+                "outputs": _outputs(inputs, response),
+                "dependencies": list(request.dependencies),
+                "property_dependencies": {key: list(dependencies.urns)
+                                          for key, dependencies in request.propertyDependencies.items()},
             })
         return response
 
@@ -81,13 +94,13 @@ def main() -> None:
     pulumi.runtime.set_all_config(_engine_config(spec["config"]), spec["secret_keys"])
     aws_mocks = AwsMocks(str(allowed[0]), preview=spec["preview"])
     monitor = RecordingMonitor(aws_mocks)
-    mocks.set_mocks(aws_mocks, project="partner-access", stack=spec["stack"], preview=spec["preview"],
+    mocks.set_mocks(aws_mocks, project=spec["project"], stack=spec["stack"], preview=spec["preview"],
                     monitor=monitor)
     error: str | None = None
     outputs: dict[str, Any] = {}
     started = time.perf_counter()
     try:
-        runpy.run_path(str(REPO_ROOT / "__main__.py"), run_name="__main__")
+        runpy.run_path(str(Path(spec["program"]) / "__main__.py"), run_name="__main__")
         _sync_await(wait_for_rpcs())
         root = pulumi.runtime.get_root_resource()
         struct = _sync_await(rpc.serialize_properties(root.outputs, {}))

@@ -1,9 +1,11 @@
 """Drives a Pulumi policy pack over gRPC exactly as the Pulumi engine does, without the Pulumi CLI.
 
 The engine (pulumi/pulumi `sdk/go/common/resource/plugin/analyzer_plugin.go`, `pkg/resource/deploy/step_generator.go`,
-`pkg/resource/analyzer/config.go`) launches a Python pack through the `pulumi-analyzer-policy-python` shim as
-`python -u -m pulumi.policy <engineAddr> .` with cwd = the pack directory and PULUMI_PROJECT, PULUMI_STACK,
-PULUMI_DRY_RUN, PULUMI_ORGANIZATION and PULUMI_CONFIG (a JSON object of namespaced key -> string) in the environment.
+`pkg/resource/analyzer/config.go`) launches a Python pack through the Python language host's `RunPlugin`
+(`sdk/python/cmd/pulumi-language-python/main.go`) as `python -u -m pulumi.policy <engineAddr> <packDir>`, the python
+of the pack's virtualenv, with cwd = the pack directory; the host first waits for the engine's `ConfigureStack` and
+puts PULUMI_PROJECT, PULUMI_STACK, PULUMI_DRY_RUN, PULUMI_ORGANIZATION and PULUMI_CONFIG (a JSON object of namespaced
+key -> string) in the pack's environment.
 `<engineAddr>` is the address of the engine's own gRPC server (`pulumirpc.Engine`: Log, GetRootResource, ...), which
 plugins may call back into. The pack prints its port as the first stdout line. The engine then calls, in order:
 
@@ -18,7 +20,15 @@ plugins may call back into. The pack prints its port as the first stdout line. T
 - once, at the end: `AnalyzeStack` with every resource's outputs (during preview, outputs the provider cannot know
   yet, such as `id` and `arn`, are unknown).
 
-Property values use the engine's encodings: unknowns are a sentinel string, secrets a signature-keyed object.
+`pulumi policy analyze` (pulumi/pulumi `pkg/cmd/pulumi/policy/policy_analyze.go`,
+`pkg/resource/deploy/analyze_snapshot.go`) loads the pack without stack options: no PULUMI_PROJECT, PULUMI_STACK,
+PULUMI_DRY_RUN or PULUMI_CONFIG from the engine and no `ConfigureStack`; then `GetAnalyzerInfo` and `Configure` as
+above; then for every resource of the snapshot not marked for deletion, in state order: `Remediate` (reported, never
+applied) and `Analyze` on the stored inputs, as a dry run; then one `AnalyzeStack` on the stored outputs. Any
+mandatory violation makes the command fail.
+
+Property values use the engine's encodings: unknowns are a sentinel string, secrets a signature-keyed object (both
+from `pulumi.runtime.rpc`, re-exported by `partner_access.check.program`).
 """
 
 from __future__ import annotations
@@ -26,24 +36,23 @@ from __future__ import annotations
 import json
 import os
 import queue
-import re
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent import futures
-from dataclasses import dataclass, field
-from importlib import metadata
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import grpc
 import jsonschema
+import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
-from support.program_runner import SECRET_SIGNATURE, SECRET_SIGNATURE_KEY, UNKNOWN, ProgramRun, provider_inputs
+from partner_access.check.program import SECRET_SIGNATURE, SECRET_SIGNATURE_KEY, UNKNOWN
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 ENFORCEMENT_LEVELS = ("advisory", "mandatory", "remediate", "disabled")
@@ -58,6 +67,12 @@ _PROTO_TO_POLICY_TYPE = {
     analyzer_pb2.POLICY_TYPE_RESOURCE: "resource",
     analyzer_pb2.POLICY_TYPE_STACK: "stack",
 }
+_PROTO_TO_SEVERITY = {
+    analyzer_pb2.POLICY_SEVERITY_LOW: "low",
+    analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
+    analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
+    analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
+}
 _LOG_SEVERITY_NAMES = {
     engine_pb2.DEBUG: "debug",
     engine_pb2.INFO: "info",
@@ -67,8 +82,6 @@ _LOG_SEVERITY_NAMES = {
 # What the Python SDK writes to stderr when a pack logs an error without an engine connection, and what gRPC writes
 # when a policy raises.
 _STDERR_ERROR_MARKERS = ("error:", "Traceback (most recent call last)", "Exception calling application")
-# Outputs every AWS resource computes on create; during a preview the provider returns them as unknown.
-_PREVIEW_COMPUTED_OUTPUTS = ("id", "arn")
 _GRPC_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024)]
 
 
@@ -92,10 +105,11 @@ def _strip_internal_keys(properties: Mapping[str, object]) -> dict[str, object]:
     return {key: value for key, value in properties.items() if not key.startswith("__")}
 
 
-def to_struct(properties: Mapping[str, object]) -> struct_pb2.Struct:
-    """Properties (already in the engine's encodings, see `unknown` and `secret`) as a `google.protobuf.Struct`."""
+def to_struct(properties: Mapping[str, object], *, skip_internal_keys: bool = True) -> struct_pb2.Struct:
+    """Properties (already in the engine's encodings, see `unknown` and `secret`) as a `google.protobuf.Struct`;
+    Analyze and AnalyzeStack skip internal keys, Remediate keeps them (`analyzer_plugin.go`)."""
     struct = struct_pb2.Struct()
-    struct.update(_strip_internal_keys(properties))
+    struct.update(_strip_internal_keys(properties) if skip_internal_keys else dict(properties))
     return struct
 
 
@@ -107,21 +121,9 @@ def make_urn(stack: str, project: str, qualified_type: str, name: str) -> str:
     return f"urn:pulumi:{stack}::{project}::{qualified_type}::{name}"
 
 
-def package_of(resource_type: str) -> str:
-    """`aws:iam/role:Role` -> `aws`; `pulumi:providers:aws` -> `pulumi`."""
-    return resource_type.split(":", 1)[0]
-
-
-def default_provider_name(version: str | None) -> str:
-    # The engine names default providers after the requested plugin version: `default_7_51_1`.
-    return "default" if not version else "default_" + re.sub(r"[.\-+]", "_", version)
-
-
-def installed_version(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
+def urn_name(urn: str) -> str:
+    """The resource name at the end of a URN (`URN.Name()`); names may contain `::`-free text only."""
+    return urn.rsplit("::", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -160,12 +162,12 @@ class AnalyzedResource:
             customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(),
         )
 
-    def to_analyze_request(self) -> analyzer_pb2.AnalyzeRequest:
+    def to_analyze_request(self, *, skip_internal_keys: bool = True) -> analyzer_pb2.AnalyzeRequest:
         request = analyzer_pb2.AnalyzeRequest(
             type=self.type,
             name=self.name,
             urn=self.urn,
-            properties=to_struct(self.properties),
+            properties=to_struct(self.properties, skip_internal_keys=skip_internal_keys),
             options=self.options_proto(),
         )
         if self.provider is not None:
@@ -198,6 +200,7 @@ class PolicyDiagnostic:
     message: str
     urn: str
     description: str
+    severity: str = ""
 
     @classmethod
     def from_proto(cls, diagnostic: analyzer_pb2.AnalyzeDiagnostic) -> PolicyDiagnostic:
@@ -208,6 +211,7 @@ class PolicyDiagnostic:
             message=diagnostic.message,
             urn=diagnostic.urn,
             description=diagnostic.description,
+            severity=_PROTO_TO_SEVERITY.get(diagnostic.severity, ""),
         )
 
 
@@ -244,6 +248,12 @@ class AnalyzerInfo:
     supports_config: bool
     policies: Mapping[str, PolicyInfo]
     initial_config: Mapping[str, PolicyConfig]
+    description: str = ""
+    display_name: str = ""
+    readme: str = ""
+    provider: str = ""
+    tags: tuple[str, ...] = ()
+    repository: str = ""
 
     @classmethod
     def from_proto(cls, info: analyzer_pb2.AnalyzerInfo) -> AnalyzerInfo:
@@ -262,7 +272,8 @@ class AnalyzerInfo:
             name: PolicyConfig(_PROTO_TO_ENFORCEMENT_LEVEL[c.enforcementLevel], from_struct(c.properties))
             for name, c in info.initialConfig.items()
         }
-        return cls(info.name, info.version, info.supportsConfig, policies, initial_config)
+        return cls(info.name, info.version, info.supportsConfig, policies, initial_config, info.description,
+                   info.displayName, info.readme, info.provider, tuple(info.tags), info.repository)
 
 
 @dataclass(frozen=True)
@@ -482,21 +493,54 @@ class PreviewResult:
         return [d for d in self.all_diagnostics() if d.enforcement_level in ("mandatory", "remediate")]
 
 
+def pack_python(pack_dir: str | os.PathLike[str]) -> str:
+    """The interpreter the engine runs a Python pack with: `<pack>/<virtualenv>/bin/python` when PulumiPolicy.yaml
+    names a virtualenv (the engine does not create it), else the `python3` on PATH (here: this interpreter)."""
+    pack = Path(pack_dir)
+    manifest = pack / "PulumiPolicy.yaml"
+    try:
+        document = yaml.safe_load(manifest.read_text())
+    except FileNotFoundError:
+        raise PolicyPackError(f"{manifest}: no such file; {pack} is not a policy pack") from None
+    except yaml.YAMLError as error:
+        raise PolicyPackError(f"{manifest}: is not valid YAML: {error}") from None
+    runtime = document.get("runtime") if isinstance(document, dict) else None
+    options = runtime.get("options") if isinstance(runtime, dict) else None
+    virtualenv = options.get("virtualenv") if isinstance(options, dict) else None
+    if not isinstance(virtualenv, str):
+        return sys.executable
+    python = pack / virtualenv / "bin" / "python"
+    if not python.is_file():
+        raise PolicyPackError(
+            f"{manifest} names the virtualenv {virtualenv!r}, but {python} does not exist; create it with "
+            f"`bash scripts/test` or `(cd {pack} && pulumi install)` (`--policy-pack` does not create it)"
+        )
+    return str(python)
+
+
+def _attributed(diagnostics: Iterable[PolicyDiagnostic], urn: str) -> tuple[PolicyDiagnostic, ...]:
+    # The engine reports a resource policy's violation on the analyzed resource (`OnPolicyViolation(r.URN, d)`).
+    return tuple(d if d.urn else replace(d, urn=urn) for d in diagnostics)
+
+
 class PolicyPackProcess:
-    """A policy pack running as the engine runs it. Use as a context manager; the process is always killed."""
+    """A policy pack running as the engine runs it. Use as a context manager; the process is always killed.
+
+    With a project and stack, as `pulumi preview`/`up` runs it (stack settings in the environment, `ConfigureStack`);
+    without, as `pulumi policy analyze` runs it (neither)."""
 
     def __init__(
         self,
         pack_dir: str | os.PathLike[str],
         *,
-        project: str,
-        stack: str,
+        project: str | None,
+        stack: str | None,
         dry_run: bool = True,
         config: Mapping[str, str] | None = None,
         secret_config_keys: Iterable[str] = (),
         organization: str = "organization",
         tags: Mapping[str, str] | None = None,
-        python: str = sys.executable,
+        python: str | None = None,
         startup_timeout: float = 30.0,
         rpc_timeout: float = 60.0,
     ) -> None:
@@ -508,14 +552,15 @@ class PolicyPackProcess:
         self.secret_config_keys = tuple(secret_config_keys)
         self.organization = organization
         self.tags = dict(tags or {})
-        self.python = python
+        self.python = python if python is not None else pack_python(self.pack_dir)
         self.startup_timeout = startup_timeout
         self.rpc_timeout = rpc_timeout
         self.startup_seconds: float | None = None
         self.handshake_supported: bool | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._engine_server: grpc.Server | None = None
-        self._engine = _EngineServicer(make_urn(stack, project, ROOT_STACK_TYPE, f"{project}-{stack}"))
+        root_urn = make_urn(stack, project, ROOT_STACK_TYPE, f"{project}-{stack}") if project and stack else ""
+        self._engine = _EngineServicer(root_urn)
         self._channel: grpc.Channel | None = None
         self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self._stdout: _StreamReader | None = None
@@ -540,6 +585,8 @@ class PolicyPackProcess:
         # A pack must not inherit the test session's own Pulumi settings (e.g. mocks' stack), only the engine's.
         for key in [k for k in env if k.startswith("PULUMI_")]:
             del env[key]
+        if self.project is None or self.stack is None:
+            return env
         env.update(
             PULUMI_PROJECT=self.project,
             PULUMI_STACK=self.stack,
@@ -559,7 +606,7 @@ class PolicyPackProcess:
 
         started = time.perf_counter()
         self._process = subprocess.Popen(
-            [self.python, "-u", "-m", "pulumi.policy", engine_address, "."],
+            [self.python, "-u", "-m", "pulumi.policy", engine_address, str(self.pack_dir)],
             cwd=self.pack_dir,
             env=self.environment(),
             stdin=subprocess.DEVNULL,
@@ -581,6 +628,8 @@ class PolicyPackProcess:
         self.startup_seconds = time.perf_counter() - started
 
         self._handshake(engine_address)
+        if self.project is None or self.stack is None:
+            return
         self._call(
             "ConfigureStack",
             analyzer_pb2.AnalyzerStackConfigureRequest(
@@ -725,7 +774,7 @@ class PolicyPackProcess:
         return self.configure_like_engine(json.loads(text) if text.strip() else None)
 
     def remediate(self, resource: AnalyzedResource) -> analyzer_pb2.RemediateResponse:
-        return self._call("Remediate", resource.to_analyze_request())
+        return self._call("Remediate", resource.to_analyze_request(skip_internal_keys=False))
 
     def analyze(self, resource: AnalyzedResource) -> AnalyzeResult:
         return AnalyzeResult.from_proto(self._call("Analyze", resource.to_analyze_request()))
@@ -740,11 +789,64 @@ class PolicyPackProcess:
         started = time.perf_counter()
         for resource in preview.resources:
             self.remediate(resource)
-            per_resource[resource.urn] = self.analyze(resource).diagnostics
+            per_resource[resource.urn] = _attributed(self.analyze(resource).diagnostics, resource.urn)
         resources_done = time.perf_counter()
         stack = self.analyze_stack(preview.stack_resources)
         return PreviewResult(per_resource, stack.diagnostics, resources_done - started,
                              time.perf_counter() - resources_done)
+
+
+    def run_snapshot(self, snapshot: Snapshot) -> SnapshotResult:
+        """`pulumi policy analyze`: per resource `Remediate` (its diagnostics reported as advisory, its changes never
+        applied) then `Analyze` on the stored inputs; then one `AnalyzeStack` on the stored outputs."""
+        per_resource: dict[str, tuple[PolicyDiagnostic, ...]] = {}
+        remediations: list[tuple[str, str]] = []
+        for resource in snapshot.resources:
+            remediated = self.remediate(resource)
+            found = [
+                PolicyDiagnostic(r.policyName, r.policyPackName, "advisory", r.diagnostic, resource.urn,
+                                 r.description)
+                for r in remediated.remediations if r.diagnostic
+            ]
+            remediations.extend((resource.urn, r.policyName) for r in remediated.remediations if not r.diagnostic)
+            per_resource[resource.urn] = _attributed((*found, *self.analyze(resource).diagnostics), resource.urn)
+        stack = self.analyze_stack(snapshot.stack_resources)
+        in_snapshot = {resource.urn for resource in snapshot.resources}
+        stack_diagnostics = tuple(
+            diagnostic if diagnostic.urn in in_snapshot else replace(diagnostic, urn=snapshot.root_urn)
+            for diagnostic in stack.diagnostics
+        )
+        return SnapshotResult(per_resource, stack_diagnostics, tuple(remediations))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What `pulumi policy analyze` sends for a stack's state: each resource with its stored inputs (for Analyze)
+    and with its stored outputs (for AnalyzeStack), in state order, deleted resources left out."""
+
+    resources: tuple[AnalyzedResource, ...]
+    stack_resources: tuple[AnalyzedResource, ...]
+    root_urn: str
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    resource_diagnostics: Mapping[str, tuple[PolicyDiagnostic, ...]]
+    stack_diagnostics: tuple[PolicyDiagnostic, ...]
+    remediations: tuple[tuple[str, str], ...]
+
+    def all_diagnostics(self) -> list[PolicyDiagnostic]:
+        found = [d for diagnostics in self.resource_diagnostics.values() for d in diagnostics]
+        return found + list(self.stack_diagnostics)
+
+    def mandatory(self) -> list[PolicyDiagnostic]:
+        """The violations that make `pulumi policy analyze` exit non-zero (remediate is reported as mandatory)."""
+        return [d for d in self.all_diagnostics() if d.enforcement_level in ("mandatory", "remediate")]
+
+
+def launch_for_analyze(pack_dir: str | os.PathLike[str], **options: Any) -> PolicyPackProcess:
+    """A pack process as `pulumi policy analyze` loads it: no stack options (not yet started)."""
+    return PolicyPackProcess(pack_dir, project=None, stack=None, **options)
 
 
 def launch_for_preview(
@@ -760,184 +862,3 @@ def launch_for_preview(
         secret_config_keys=preview.secret_config_keys,
         **options,
     )
-
-
-# Building what the engine would send for a stack ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StackResourceSpec:
-    """A registered resource, independent of how it was recorded (program run under mocks, synthetic stack)."""
-
-    type: str
-    name: str
-    urn: str
-    inputs: Mapping[str, object]
-    custom: bool
-    parent_urn: str | None = None
-    outputs: Mapping[str, object] | None = None
-
-
-def provider_reference(
-    stack: str, project: str, package: str, properties: Mapping[str, object], version: str | None
-) -> ProviderReference:
-    """A default provider as the engine registers it; `properties` are its inputs as CheckConfig returned them."""
-    name = default_provider_name(version)
-    checked = dict(properties)
-    if version:
-        checked["version"] = version
-    return ProviderReference(
-        type=f"pulumi:providers:{package}",
-        name=name,
-        urn=make_urn(stack, project, f"pulumi:providers:{package}", name),
-        properties=checked,
-    )
-
-
-def package_config(config: Mapping[str, object], package: str) -> dict[str, object]:
-    """The engine's `GetPackageConfig`: the stack's `<package>:*` config with the prefix removed."""
-    prefix = package + ":"
-    return {key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)}
-
-
-def encode_provider_properties(
-    package: str, properties: Mapping[str, object], secret_config_keys: Iterable[str] = ()
-) -> dict[str, object]:
-    """Provider inputs as the analyzer receives them: strings, lists and objects JSON-encoded (the bridge's
-    CheckConfig re-encodes them so), config keys marked secret wrapped as secrets."""
-    secret_names = {key.partition(":")[2] for key in secret_config_keys if key.partition(":")[0] == package}
-    encoded: dict[str, object] = {}
-    for key, value in properties.items():
-        text = engine_config_value(value)
-        encoded[key] = secret(text) if key in secret_names else text
-    return encoded
-
-
-def _preview_outputs(spec: StackResourceSpec, dry_run: bool) -> dict[str, object]:
-    if spec.outputs is not None:
-        return dict(spec.outputs)
-    if spec.custom and dry_run:
-        return {**{key: unknown() for key in _PREVIEW_COMPUTED_OUTPUTS}, **spec.inputs}
-    return dict(spec.inputs)
-
-
-def build_stack_preview(
-    *,
-    project: str,
-    stack: str,
-    config: Mapping[str, object],
-    resources: Sequence[StackResourceSpec],
-    dry_run: bool = True,
-    secret_config_keys: Iterable[str] = (),
-    provider_properties: Mapping[str, Mapping[str, object]] | None = None,
-    stack_outputs: Mapping[str, object] | None = None,
-) -> StackPreview:
-    """What the engine sends for a run of a program that registered `resources` in that order.
-
-    `provider_properties` maps a package to its default provider's inputs; packages not listed get the stack's
-    package config, as the engine builds default providers. Every custom resource uses its package's default provider,
-    registered just before the first resource that needs it. Without recorded outputs, a custom resource's outputs
-    are its inputs, plus unknown `id` and `arn` during a preview.
-    """
-    engine_config = {key: engine_config_value(value) for key, value in config.items()}
-    secret_keys = tuple(secret_config_keys)
-    root_name = f"{project}-{stack}"
-    root_urn = make_urn(stack, project, ROOT_STACK_TYPE, root_name)
-    analyzed: list[AnalyzedResource] = [AnalyzedResource(ROOT_STACK_TYPE, root_name, root_urn, {})]
-    finals: list[AnalyzedResource] = [
-        AnalyzedResource(ROOT_STACK_TYPE, root_name, root_urn, dict(stack_outputs or {}))
-    ]
-    providers: dict[str, ProviderReference] = {}
-
-    def provider_for(package: str) -> ProviderReference:
-        if package not in providers:
-            given = provider_properties.get(package) if provider_properties is not None else None
-            inputs = given if given is not None else package_config(config, package)
-            reference = provider_reference(
-                stack, project, package, encode_provider_properties(package, inputs, secret_keys),
-                installed_version(f"pulumi_{package.replace('-', '_')}"),
-            )
-            providers[package] = reference
-            registered = AnalyzedResource(reference.type, reference.name, reference.urn, reference.properties,
-                                          parent=root_urn)
-            analyzed.append(registered)
-            finals.append(registered)
-        return providers[package]
-
-    for spec in resources:
-        if spec.type == ROOT_STACK_TYPE:
-            continue
-        provider = provider_for(package_of(spec.type)) if spec.custom else None
-        parent = spec.parent_urn or root_urn
-        analyzed.append(AnalyzedResource(spec.type, spec.name, spec.urn, dict(spec.inputs), provider, parent))
-        finals.append(
-            AnalyzedResource(spec.type, spec.name, spec.urn, _preview_outputs(spec, dry_run), provider, parent)
-        )
-    return StackPreview(project, stack, dry_run, engine_config, secret_keys, tuple(analyzed), tuple(finals))
-
-
-def preview_from_program_run(run: ProgramRun, *, project: str, dry_run: bool = True) -> StackPreview:
-    """What `pulumi preview --policy-pack ...` would send for a program run under mocks (support.program_runner);
-    the config keys the run was given as secrets are wrapped as secrets in the provider's properties, as the engine
-    does."""
-    specs = [
-        StackResourceSpec(
-            type=r.type, name=r.name, urn=r.urn, inputs=r.inputs, custom=r.custom, parent_urn=r.parent_urn,
-        )
-        for r in run.resources
-    ]
-    packages = {package_of(spec.type) for spec in specs if spec.custom}
-    return build_stack_preview(
-        project=project,
-        stack=run.stack,
-        config=run.config,
-        resources=specs,
-        dry_run=dry_run,
-        secret_config_keys=run.secret_keys,
-        provider_properties={package: provider_inputs(run, package) for package in packages},
-        stack_outputs=run.outputs,
-    )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`pulumi preview --stack <stack> --policy-pack <pack> [--policy-pack-config <file>]` without the CLI: the
-    program under mocks, its resources through the pack over gRPC. Prints the violations; exits 1 on a mandatory one,
-    like the preview. Run from the repository root: `.venv/bin/python -m support.policy_engine --stack host`
-    with PYTHONPATH=tests."""
-    import argparse
-
-    from support.program_runner import PROJECT_NAME, REPO_ROOT, run_program
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--stack", required=True)
-    parser.add_argument("--policy-pack", type=Path, default=REPO_ROOT / "policypack")
-    parser.add_argument("--policy-pack-config", type=Path)
-    parser.add_argument("--up", action="store_true", help="analyze as `pulumi up` (PULUMI_DRY_RUN=false)")
-    options = parser.parse_args(argv)
-
-    run = run_program(options.stack, preview=not options.up)
-    if run.error is not None:
-        print(f"program failed: {run.error}", file=sys.stderr)
-        return 1
-    preview = preview_from_program_run(run, project=PROJECT_NAME, dry_run=not options.up)
-    with launch_for_preview(options.policy_pack, preview) as pack:
-        if options.policy_pack_config is not None:
-            pack.configure_from_file(options.policy_pack_config)
-        else:
-            pack.configure_like_engine(None)
-        result = pack.run_preview(preview)
-        errors = pack.logged_errors()
-    for urn, diagnostics in [*result.resource_diagnostics.items(), ("(stack policies)", result.stack_diagnostics)]:
-        for diagnostic in diagnostics:
-            print(f"[{diagnostic.enforcement_level}] {diagnostic.policy_name} {diagnostic.urn or urn}\n"
-                  f"    {diagnostic.message.replace(chr(10), chr(10) + '    ')}")
-    for error in errors:
-        print(f"pack logged an error: {error}", file=sys.stderr)
-    analyzed = len(preview.resources)
-    print(f"{analyzed} resources analyzed; {len(result.all_diagnostics())} violations, "
-          f"{len(result.mandatory())} mandatory")
-    return 1 if result.mandatory() or errors else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
