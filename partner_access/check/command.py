@@ -11,7 +11,6 @@ project, stack, config file or pack cannot be used.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -56,21 +55,12 @@ def _secrets(pairs: Iterable[str]) -> dict[str, str]:
 def _policy_config(path: Path | None) -> Mapping[str, Any] | None:
     if path is None:
         return None
-    from partner_access.check.files import UnreadableFileError, read_text
+    from partner_access.pack_config import PolicyConfigError, load_policy_pack_config
 
     try:
-        text = read_text(path, "policy pack config file")
-    except UnreadableFileError as error:
+        return load_policy_pack_config(path)
+    except PolicyConfigError as error:
         raise _Unusable(str(error)) from None
-    if not text.strip():
-        return None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise _Unusable(f"{path}: is not JSON (line {error.lineno}: {error.msg})") from None
-    if not isinstance(document, dict):
-        raise _Unusable(f"{path}: must be a JSON object of policy name -> level or config")
-    return document
 
 
 def _print_findings(diagnostics: Iterable[Any], root_urn: str) -> None:
@@ -86,6 +76,7 @@ def _print_findings(diagnostics: Iterable[Any], root_urn: str) -> None:
 def _check(options: argparse.Namespace) -> int:
     # The gRPC driver and the SDK load here, so `partner-access --help` stays fast.
     from partner_access.check import engine, program, snapshot, stack
+    from partner_access.pack_config import PolicyConfigError
 
     project_dir = options.project.resolve()
     pack_dir = (options.policy_pack or project_dir / "policypack").resolve()
@@ -108,7 +99,7 @@ def _check(options: argparse.Namespace) -> int:
         with launched as pack:
             try:
                 pack.configure_like_engine(config)
-            except engine.PolicyConfigError as error:
+            except PolicyConfigError as error:
                 raise _Unusable(f"{options.policy_pack_config or pack_dir}: {error}") from None
             if options.analyze_file is not None:
                 result = pack.run_snapshot(state)

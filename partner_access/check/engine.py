@@ -40,22 +40,22 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from concurrent import futures
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import grpc
-import jsonschema
 import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
+from partner_access import pack_config
 from partner_access.check.program import SECRET_SIGNATURE, SECRET_SIGNATURE_KEY, UNKNOWN
+from partner_access.pack_config import PolicyConfig, PolicySchema
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
-ENFORCEMENT_LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 _ENFORCEMENT_LEVEL_TO_PROTO = {
     "advisory": analyzer_pb2.ADVISORY,
     "mandatory": analyzer_pb2.MANDATORY,
@@ -276,95 +276,20 @@ class AnalyzerInfo:
                    info.displayName, info.readme, info.provider, tuple(info.tags), info.repository)
 
 
-@dataclass(frozen=True)
-class PolicyConfig:
-    enforcement_level: str
-    properties: Mapping[str, Any]
-
-
-class PolicyConfigError(ValueError):
-    """The engine refused the policy pack config before running anything (`pulumi preview` exits with these)."""
-
-    def __init__(self, errors: Sequence[str]) -> None:
-        super().__init__("validating policy config: " + "; ".join(errors))
-        self.errors = tuple(errors)
-
-
 class PolicyPackError(RuntimeError):
     """The pack failed to start or an RPC to it failed; carries what the engine would show (status and stderr)."""
 
 
-def parse_policy_pack_config(document: Mapping[str, Any]) -> dict[str, PolicyConfig | None]:
-    """A `--policy-pack-config` file's content, split as the engine splits it (enforcementLevel vs properties).
-
-    A value is either an enforcement level string or an object that may hold `enforcementLevel`. Policies whose
-    entry is empty are dropped, like the engine does; `None` as the level means "keep the policy's own level".
-    """
-    parsed: dict[str, PolicyConfig | None] = {}
-    for policy_name, value in document.items():
-        if isinstance(value, str):
-            if value not in ENFORCEMENT_LEVELS:
-                raise PolicyConfigError([f"parsing enforcement level for {policy_name!r}: {value!r} is not valid"])
-            parsed[policy_name] = PolicyConfig(value, {})
-            continue
-        if not isinstance(value, Mapping):
-            raise PolicyConfigError([f"parsing {policy_name!r}: {value!r} is not a valid value"])
-        properties = dict(value)
-        level = properties.pop("enforcementLevel", "")
-        if level and level not in ENFORCEMENT_LEVELS:
-            raise PolicyConfigError([f"parsing enforcement level for {policy_name!r}: {level!r} is not valid"])
-        if level or properties:
-            parsed[policy_name] = PolicyConfig(level, properties)
-    return parsed
-
-
-def reconcile_policy_config(
-    info: AnalyzerInfo, document: Mapping[str, Any] | None
-) -> dict[str, PolicyConfig]:
-    """What the engine passes to `Configure`: schema defaults, then the pack's initial config, then the file's
-    config, for every policy; each policy's properties validated against its config schema. Raises
-    `PolicyConfigError` with the engine's per-policy messages when any is invalid."""
-    result: dict[str, PolicyConfig] = {}
-    for policy in info.policies.values():
-        defaults = {
-            key: schema["default"]
-            for key, schema in policy.config_schema_properties.items()
-            if isinstance(schema, Mapping) and "default" in schema
-        }
-        result[policy.name] = PolicyConfig(policy.enforcement_level, defaults)
-
-    def apply(overrides: Mapping[str, PolicyConfig | None]) -> None:
-        everything = overrides.get("all")
-        if everything is not None and everything.enforcement_level:
-            for name, current in result.items():
-                result[name] = PolicyConfig(everything.enforcement_level, current.properties)
-        for name, given in overrides.items():
-            if given is None:
-                continue
-            current = result.get(name, PolicyConfig("", {}))
-            result[name] = PolicyConfig(
-                given.enforcement_level or current.enforcement_level, {**current.properties, **given.properties}
-            )
-
-    apply(dict(info.initial_config))
-    if document:
-        apply(parse_policy_pack_config(document))
-
-    errors: list[str] = []
-    for policy in info.policies.values():
-        schema: dict[str, Any] = {"type": "object"}
-        if policy.config_schema_properties:
-            schema["properties"] = dict(policy.config_schema_properties)
-        if policy.config_schema_required:
-            schema["required"] = list(policy.config_schema_required)
-        validator = jsonschema.Draft7Validator(schema)
-        properties = dict(result[policy.name].properties)
-        for error in sorted(validator.iter_errors(properties), key=lambda e: list(e.absolute_path)):
-            location = ".".join(str(part) for part in error.absolute_path) or "(root)"
-            errors.append(f"{policy.name}: {location}: {error.message}")
-    if errors:
-        raise PolicyConfigError(errors)
-    return {name: config for name, config in result.items() if name != "all"}
+def reconcile_policy_config(info: AnalyzerInfo, document: Mapping[str, Any] | None) -> dict[str, PolicyConfig]:
+    """What the engine passes to `Configure` (see `partner_access.pack_config`): schema defaults, then the pack's
+    initial config, then the file's config, for every policy the pack reports; raises `PolicyConfigError` with the
+    engine's per-policy messages when any is invalid."""
+    schemas = [
+        PolicySchema(policy.name, policy.enforcement_level, policy.config_schema_properties,
+                     policy.config_schema_required)
+        for policy in info.policies.values()
+    ]
+    return pack_config.reconcile_policy_config(schemas, document, initial_config=info.initial_config)
 
 
 @dataclass(frozen=True)
@@ -770,8 +695,7 @@ class PolicyPackProcess:
         return reconciled
 
     def configure_from_file(self, path: str | os.PathLike[str]) -> dict[str, PolicyConfig]:
-        text = Path(path).read_text()
-        return self.configure_like_engine(json.loads(text) if text.strip() else None)
+        return self.configure_like_engine(pack_config.load_policy_pack_config(Path(path)))
 
     def remediate(self, resource: AnalyzedResource) -> analyzer_pb2.RemediateResponse:
         return self._call("Remediate", resource.to_analyze_request(skip_internal_keys=False))

@@ -20,8 +20,6 @@ import yaml
 from iam_trust_policies.findings import code_of
 from partner_access.check.engine import (
     AnalyzedResource,
-    PolicyConfig,
-    PolicyConfigError,
     PolicyPackError,
     PolicyPackProcess,
     make_urn,
@@ -30,6 +28,7 @@ from partner_access.check.engine import (
     unknown,
 )
 from partner_access.check.stack import StackResourceSpec, build_stack_preview, provider_reference
+from partner_access.pack_config import PolicyConfig, PolicyConfigError
 from support.program_runner import FIXTURE_PROJECT, REPO_ROOT
 
 PACK_DIR = REPO_ROOT / "policypack"
@@ -205,7 +204,7 @@ def test_config_file_shorthands_reconcile_as_the_engine_reads_them(pack: PolicyP
     exempted = reconcile_policy_config(info, {SESSION_DURATION_POLICY: {"exemptAccountIds": [PARTNER_ACCOUNT]}})
     assert exempted[SESSION_DURATION_POLICY].properties["maxSessionDurationSeconds"] == 3600
     assert exempted[SESSION_DURATION_POLICY].properties["exemptAccountIds"] == [PARTNER_ACCOUNT]
-    with pytest.raises(PolicyConfigError, match="not valid"):
+    with pytest.raises(PolicyConfigError, match="is not one of"):
         reconcile_policy_config(info, {MFA_POLICY: "block"})
 
 
