@@ -1,6 +1,7 @@
 """The pack's pure analysis: every rule of issue 3 in both directions, over the tricky document shapes."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -390,9 +391,11 @@ def test_documents_iam_accepts_are_not_malformed(document):
     assert mfa_violations(document, OWN) == []
 
 
-def test_every_code_the_pack_reports_is_registered_with_a_meaning():
+def test_every_code_the_pack_reports_is_registered_with_a_meaning_and_documented():
     assert all(meaning.strip() for meaning in FINDING_CODES.values())
     assert {"SKIP-001", "SKIP-002"} <= set(FINDING_CODES)
+    documented = (Path(__file__).resolve().parents[2] / "docs" / "policy-pack.md").read_text()
+    assert all(f"| `{code}` |" in documented for code in FINDING_CODES)
 
 
 # --- External ID for third parties ---------------------------------------------------------------------------------
