@@ -6,8 +6,8 @@ that more than one clause tests, every value the document compares them with (pl
 so that clauses on one key are judged together. Keys still open could hold anything: an Allow lets a request in when
 its conditions are not definitely false (the caller controls the open keys); a Deny only protects when its principal
 and action cover the request and its conditions are definitely true. A request that carries a source identity or
-session tags also needs sts:SetSourceIdentity or sts:TagSession allowed by the trust (IAM User Guide, "Passing session
-tags in AWS STS" and "Monitor and control actions taken with assumed roles"), so those are tried both ways.
+session tags also needs sts:SetSourceIdentity or sts:TagSession allowed by the trust (IAM User Guide, "Pass session tags
+in AWS STS" and "Monitor and control actions taken with assumed roles"), so those are tried both ways.
 """
 
 from __future__ import annotations
