@@ -360,6 +360,9 @@ def _key_witness_values(key: str, clauses: list[ConditionClause]) -> tuple[str |
                 values[repr(number - 0.5)] = None
                 values[repr(number + 0.5)] = None
         for pattern in clause.patterns:
+            # The shortest and a longer string the pattern matches: together they tell apart patterns that differ
+            # in how much a "*" must cover.
+            values[pattern.replace("*", "").replace("?", FRESH)] = None
             values[pattern.replace("*", FRESH).replace("?", FRESH)] = None
         if clause.base_operator == "bool":
             values["true"] = values["false"] = None

@@ -110,6 +110,8 @@ REQUEST_CLAUSES = [
     ("StringEqualsIfExists", "sts:ExternalId", "a"),
     ("ForAnyValue:StringEquals", "sts:ExternalId", ["a", "b"]),
     ("StringLike", "aws:RequestTag/team", "*"),
+    ("StringLike", "sts:ExternalId", "a?*"),
+    ("StringNotLike", "sts:ExternalId", "?"),
 ]
 
 
