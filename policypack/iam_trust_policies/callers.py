@@ -134,29 +134,35 @@ def witnesses(
         if is_account_id(value):
             accounts.add(value)
     for value in arn_values:
-        instance = _identity_instance(value)
-        if instance is not None:
+        for instance in _identity_instances(value):
             identities.add(instance)
             account = _account_instance(instance[0])
             if account is not None:
                 accounts.add(account)
-    names = frozenset(name.replace("*", FRESH).replace("?", FRESH) for name in user_names if "/" not in name)
+    names = frozenset(instance for name in user_names if "/" not in name for instance in _instances(name))
     return Witnesses(frozenset(accounts), frozenset(identities), frozenset(sessions), frozenset(federated), names)
 
 
 @lru_cache(maxsize=4096)
-def _identity_instance(pattern: str) -> tuple[str, str, str, str] | None:
-    """(account pattern, kind, partition, resource) of the IAM users or roles an ARN pattern matches, the resource's
-    wildcards filled with FRESH; None when it matches no user or role ARN in particular."""
+def _identity_instances(pattern: str) -> tuple[tuple[str, str, str, str], ...]:
+    """(account pattern, kind, partition, resource) of IAM users or roles an ARN pattern matches, its resource's
+    wildcards filled (see _instances); none when it matches no user or role ARN in particular."""
     parts = pattern.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or parts[2] not in ("iam", "*") or parts[3] not in ("", "*"):
-        return None
+        return ()
     resource = parts[5]
     kind = "user" if resource.startswith("user/") else "role" if resource.startswith("role/") else None
     if kind is None:
-        return None
+        return ()
     partition = parts[1] if "*" not in parts[1] and "?" not in parts[1] else DEFAULT_PARTITION
-    return parts[4], kind, partition, resource.replace("*", FRESH).replace("?", FRESH)
+    return tuple((parts[4], kind, partition, filled) for filled in _instances(resource) if not filled.endswith("/"))
+
+
+def _instances(pattern: str) -> tuple[str, ...]:
+    """The shortest and a longer string a pattern matches ("*" as nothing or as FRESH, "?" as FRESH)."""
+    return tuple(
+        dict.fromkeys((pattern.replace("*", "").replace("?", FRESH), pattern.replace("*", FRESH).replace("?", FRESH)))
+    )
 
 
 def _account_instance(pattern: str) -> str | None:

@@ -187,6 +187,10 @@ def test_patterns_on_one_key_are_told_apart_by_how_much_a_star_must_cover():
     allowed = allow({"AWS": PARTNER}, {"StringLike": {"sts:ExternalId": "a*"}})
     assert opens(trust(allowed, deny("*", {"StringLike": {"sts:ExternalId": "a?*"}})))
     assert not opens(trust(allowed, deny("*", {"StringLike": {"sts:ExternalId": "a*"}})))
+    # The role named exactly "ci" matches role/ci* but not role/ci?*.
+    ci_roles = allow("*", {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{PARTNER}:role/ci*"}})
+    assert opens(trust(ci_roles, deny("*", {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{PARTNER}:role/ci?*"}})))
+    assert not opens(trust(ci_roles, deny("*", {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{PARTNER}:role/c*"}})))
 
 
 def test_a_deny_that_covers_exactly_what_the_allow_requires_closes_the_role():

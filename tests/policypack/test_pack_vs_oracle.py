@@ -90,6 +90,8 @@ CALLER_CLAUSES = [
     ("ArnNotEquals", "aws:PrincipalArn", f"arn:aws:iam::{PARTNER}:role/ci"),
     ("ArnLike", "aws:PrincipalArn", f"arn:aws:sts::{PARTNER}:federated-user/*"),
     ("ArnLike", "aws:PrincipalArn", "arn:aws:iam::*:role/ci"),
+    ("ArnLike", "aws:PrincipalArn", f"arn:aws:iam::{PARTNER}:role/ci*"),
+    ("ArnLike", "aws:PrincipalArn", f"arn:aws:iam::{PARTNER}:role/ci?*"),
     ("ForAnyValue:StringEquals", "aws:PrincipalType", "User"),
     ("ForAllValues:StringEquals", "aws:username", "alice"),
     ("StringLike", "aws:username", "a*"),
