@@ -30,7 +30,7 @@ from .callers import (
     witnesses,
 )
 from .conditions import NUMERIC_OPERATORS, RequestContext, conditions_truth, variable_keys
-from .globs import action_list_covers
+from .globs import action_list_covers, pattern_instances
 from .model import (
     ASSUME_ROLE_ACTION,
     SET_SOURCE_IDENTITY_ACTION,
@@ -362,8 +362,7 @@ def _key_witness_values(key: str, clauses: list[ConditionClause]) -> tuple[str |
         for pattern in clause.patterns:
             # The shortest and a longer string the pattern matches: together they tell apart patterns that differ
             # in how much a "*" must cover.
-            values[pattern.replace("*", "").replace("?", FRESH)] = None
-            values[pattern.replace("*", FRESH).replace("?", FRESH)] = None
+            values.update(dict.fromkeys(pattern_instances(pattern, FRESH)))
         if clause.base_operator == "bool":
             values["true"] = values["false"] = None
     return tuple(values)

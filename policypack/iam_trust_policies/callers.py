@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from functools import lru_cache
 
-from .globs import glob_regex
+from .globs import glob_regex, pattern_instances
 from .model import Principal, PrincipalKind, is_account_id
 
 PRINCIPAL_ACCOUNT_KEY = "aws:principalaccount"
@@ -139,14 +139,14 @@ def witnesses(
             account = _account_instance(instance[0])
             if account is not None:
                 accounts.add(account)
-    names = frozenset(instance for name in user_names if "/" not in name for instance in _instances(name))
+    names = frozenset(instance for name in user_names if "/" not in name for instance in pattern_instances(name, FRESH))
     return Witnesses(frozenset(accounts), frozenset(identities), frozenset(sessions), frozenset(federated), names)
 
 
 @lru_cache(maxsize=4096)
 def _identity_instances(pattern: str) -> tuple[tuple[str, str, str, str], ...]:
     """(account pattern, kind, partition, resource) of IAM users or roles an ARN pattern matches, its resource's
-    wildcards filled (see _instances); none when it matches no user or role ARN in particular."""
+    wildcards filled (see globs.pattern_instances); none when it matches no user or role ARN in particular."""
     parts = pattern.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or parts[2] not in ("iam", "*") or parts[3] not in ("", "*"):
         return ()
@@ -155,13 +155,8 @@ def _identity_instances(pattern: str) -> tuple[tuple[str, str, str, str], ...]:
     if kind is None:
         return ()
     partition = parts[1] if "*" not in parts[1] and "?" not in parts[1] else DEFAULT_PARTITION
-    return tuple((parts[4], kind, partition, filled) for filled in _instances(resource) if not filled.endswith("/"))
-
-
-def _instances(pattern: str) -> tuple[str, ...]:
-    """The shortest and a longer string a pattern matches ("*" as nothing or as FRESH, "?" as FRESH)."""
     return tuple(
-        dict.fromkeys((pattern.replace("*", "").replace("?", FRESH), pattern.replace("*", FRESH).replace("?", FRESH)))
+        (parts[4], kind, partition, filled) for filled in pattern_instances(resource, FRESH) if not filled.endswith("/")
     )
 
 
