@@ -6,8 +6,8 @@ that more than one clause tests, every value the document compares them with (pl
 so that clauses on one key are judged together. Keys still open could hold anything: an Allow lets a request in when
 its conditions are not definitely false (the caller controls the open keys); a Deny only protects when its principal
 and action cover the request and its conditions are definitely true. A request that carries a source identity or
-session tags also needs sts:SetSourceIdentity or sts:TagSession allowed by the trust (IAM User Guide, "Passing session
-tags in AWS STS" and "Monitor and control actions taken with assumed roles"), so those are tried both ways.
+session tags also needs sts:SetSourceIdentity or sts:TagSession allowed by the trust (IAM User Guide, "Pass session tags
+in AWS STS" and "Monitor and control actions taken with assumed roles"), so those are tried both ways.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from .callers import (
     witnesses,
 )
 from .conditions import NUMERIC_OPERATORS, RequestContext, conditions_truth, variable_keys
-from .globs import action_list_covers
+from .globs import action_list_covers, pattern_instances
 from .model import (
     ASSUME_ROLE_ACTION,
     SET_SOURCE_IDENTITY_ACTION,
@@ -360,7 +360,9 @@ def _key_witness_values(key: str, clauses: list[ConditionClause]) -> tuple[str |
                 values[repr(number - 0.5)] = None
                 values[repr(number + 0.5)] = None
         for pattern in clause.patterns:
-            values[pattern.replace("*", FRESH).replace("?", FRESH)] = None
+            # The shortest and a longer string the pattern matches: together they tell apart patterns that differ
+            # in how much a "*" must cover.
+            values.update(dict.fromkeys(pattern_instances(pattern, FRESH)))
         if clause.base_operator == "bool":
             values["true"] = values["false"] = None
     return tuple(values)

@@ -14,10 +14,11 @@ can only tell callers apart by what the document says, so these witnesses stand 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from functools import lru_cache
 
+from .globs import glob_regex, pattern_instances
 from .model import Principal, PrincipalKind, is_account_id
 
 PRINCIPAL_ACCOUNT_KEY = "aws:principalaccount"
@@ -81,8 +82,10 @@ def principal_admits(principal: Principal, caller: Caller) -> bool:
         # A role ARN covers every session of that role.
         return caller.kind is CallerKind.ROLE_SESSION and caller.arn == principal.text
     if kind is PrincipalKind.ASSUMED_ROLE:
-        return caller.kind is CallerKind.ROLE_SESSION and caller.name == principal.name and (
-            caller.session == principal.session
+        return (
+            caller.kind is CallerKind.ROLE_SESSION
+            and caller.name == principal.name
+            and (caller.session == principal.session)
         )
     return caller.kind is CallerKind.FEDERATED_USER and caller.name == principal.name
 
@@ -92,8 +95,9 @@ class Witnesses:
     """What the document names that could tell callers apart: accounts, and IAM identity ARNs per account."""
 
     accounts: frozenset[str]
-    # (account, "user" | "role", ARN) for users and roles the document names or patterns match.
-    identities: frozenset[tuple[str, str, str]]
+    # (account or account pattern, "user" | "role", partition, resource) for users and roles the document names, or
+    # that ARN patterns on aws:PrincipalArn match (wildcards in the resource filled with FRESH).
+    identities: frozenset[tuple[str, str, str, str]]
     # (account, role name, session name) for assumed-role sessions named as principals.
     sessions: frozenset[tuple[str, str, str]]
     # (account, name) for federated users named as principals.
@@ -110,7 +114,7 @@ def witnesses(
 ) -> Witnesses:
     """The witnesses for a document: its principals, and the values its conditions compare caller keys with."""
     accounts: set[str] = set()
-    identities: set[tuple[str, str, str]] = set()
+    identities: set[tuple[str, str, str, str]] = set()
     sessions: set[tuple[str, str, str]] = set()
     federated: set[tuple[str, str]] = set()
     for principal in principals:
@@ -118,7 +122,10 @@ def witnesses(
             continue
         accounts.add(principal.account_id)
         if principal.kind in (PrincipalKind.USER, PrincipalKind.ROLE):
-            identities.add((principal.account_id, principal.kind.value, principal.text))
+            resource = principal.text.split(":", 5)[5]
+            identities.add(
+                (principal.account_id, principal.kind.value, principal.partition or DEFAULT_PARTITION, resource)
+            )
         elif principal.kind is PrincipalKind.ASSUMED_ROLE and principal.name and principal.session:
             sessions.add((principal.account_id, principal.name, principal.session))
         elif principal.kind is PrincipalKind.FEDERATED_USER and principal.name:
@@ -127,27 +134,40 @@ def witnesses(
         if is_account_id(value):
             accounts.add(value)
     for value in arn_values:
-        instance = _identity_instance(value)
-        if instance is not None:
-            accounts.add(instance[0])
+        for instance in _identity_instances(value):
             identities.add(instance)
-    names = frozenset(name.replace("*", FRESH).replace("?", FRESH) for name in user_names if "/" not in name)
+            account = _account_instance(instance[0])
+            if account is not None:
+                accounts.add(account)
+    names = frozenset(instance for name in user_names if "/" not in name for instance in pattern_instances(name, FRESH))
     return Witnesses(frozenset(accounts), frozenset(identities), frozenset(sessions), frozenset(federated), names)
 
 
 @lru_cache(maxsize=4096)
-def _identity_instance(pattern: str) -> tuple[str, str, str] | None:
-    """An IAM user or role ARN the pattern matches, wildcards filled with FRESH; None when it names no account."""
+def _identity_instances(pattern: str) -> tuple[tuple[str, str, str, str], ...]:
+    """(account pattern, kind, partition, resource) of IAM users or roles an ARN pattern matches, its resource's
+    wildcards filled (see globs.pattern_instances); none when it matches no user or role ARN in particular."""
     parts = pattern.split(":", 5)
-    if len(parts) != 6 or not is_account_id(parts[4]):
-        return None
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] not in ("iam", "*") or parts[3] not in ("", "*"):
+        return ()
     resource = parts[5]
     kind = "user" if resource.startswith("user/") else "role" if resource.startswith("role/") else None
     if kind is None:
-        return None
+        return ()
     partition = parts[1] if "*" not in parts[1] and "?" not in parts[1] else DEFAULT_PARTITION
-    filled = resource.replace("*", FRESH).replace("?", FRESH)
-    return parts[4], kind, f"arn:{partition}:iam::{parts[4]}:{filled}"
+    return tuple(
+        (parts[4], kind, partition, filled) for filled in pattern_instances(resource, FRESH) if not filled.endswith("/")
+    )
+
+
+def _account_instance(pattern: str) -> str | None:
+    """A 12-digit account an account pattern matches (wildcards filled with zeros), or None."""
+    if "*" in pattern:
+        head, _, tail = pattern.partition("*")
+        filler = 12 - len(head.replace("*", "")) - len(tail.replace("*", ""))
+        pattern = head + "0" * max(filler, 0) + tail.replace("*", "")
+    candidate = pattern.replace("?", "0")
+    return candidate if is_account_id(candidate) else None
 
 
 @lru_cache(maxsize=8192)
@@ -167,7 +187,14 @@ def callers_admitted(principal: Principal, found: Witnesses, own_account_ids: fr
     if kind is PrincipalKind.USER:
         return (_identity_caller(account, "user", principal.text),)
     if kind is PrincipalKind.ROLE:
-        return (_identity_caller(account, "role", principal.text),)
+        # Every session of the role: one the document names nowhere, and each it names.
+        fresh_session = _identity_caller(account, "role", principal.text)
+        named = [
+            replace(fresh_session, session=session)
+            for (owner, role, session) in sorted(found.sessions)
+            if owner == account and role == fresh_session.name
+        ]
+        return (fresh_session, *named)
     if kind is PrincipalKind.ASSUMED_ROLE:
         name = principal.name or FRESH
         return (
@@ -185,7 +212,9 @@ def callers_admitted(principal: Principal, found: Witnesses, own_account_ids: fr
 
 def _account_callers(account: str, partition: str, found: Witnesses) -> tuple[Caller, ...]:
     callers = [
-        _identity_caller(account, kind, arn) for (owner, kind, arn) in sorted(found.identities) if owner == account
+        _identity_caller(account, kind, f"arn:{identity_partition}:iam::{account}:{resource}")
+        for (owner, kind, identity_partition, resource) in sorted(found.identities)
+        if owner == account or ((("*" in owner) or ("?" in owner)) and glob_regex(owner).fullmatch(account))
     ]
     callers += [
         Caller(

@@ -102,3 +102,10 @@ def glob_patterns_intersect(first: str, second: str) -> bool:
                 seen.add(successor)
                 pending.append(successor)
     return False
+
+
+def pattern_instances(pattern: str, fresh: str) -> tuple[str, ...]:
+    """The shortest and a longer string an IAM glob matches: "*" as nothing or as fresh, "?" as fresh."""
+    shortest = pattern.replace("*", "").replace("?", fresh)
+    longer = pattern.replace("*", fresh).replace("?", fresh)
+    return (shortest,) if shortest == longer else (shortest, longer)

@@ -259,8 +259,12 @@ def _exactly_one(
 def _string_list(value: object, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return tuple(value)
+    if isinstance(value, list):
+        for item in value:
+            if not isinstance(item, str):
+                break
+        else:
+            return tuple(value)
     raise _StatementError(f"{where} must be a string or a list of strings")
 
 

@@ -1,13 +1,16 @@
 """The pack's pure analysis: every rule of issue 3 in both directions, over the tricky document shapes."""
 
 import json
+from pathlib import Path
 
 import pytest
 
+from iam_trust_policies.access import exposed_grants
 from iam_trust_policies.findings import FINDING_CODES, REDACTED, code_of
 from iam_trust_policies.globs import glob_patterns_intersect, glob_regex
 from iam_trust_policies.identity_analysis import grants_full_admin, wildcard_assume_role_findings
-from iam_trust_policies.model import UNKNOWN, contains_unknown
+from iam_trust_policies.model import UNKNOWN, PolicyKind, contains_unknown
+from iam_trust_policies.parsing import parse_policy
 from iam_trust_policies.resources import (
     StackResource,
     admin_role_findings,
@@ -16,6 +19,7 @@ from iam_trust_policies.resources import (
     pinned_account_id,
 )
 from iam_trust_policies.trust_analysis import (
+    NO_MFA_SCENARIOS,
     cross_account_principals,
     external_id_violations,
     mfa_violations,
@@ -106,9 +110,10 @@ def test_deny_bool_if_exists_false_covering_the_request_protects_the_role():
 def test_deny_plain_bool_false_misses_long_term_keys():
     document = trust(allow(), deny({"Bool": {"aws:MultiFactorAuthPresent": "false"}}))
     [violation] = mfa_violations(document, OWN)
-    assert "long-term access keys" in violation.message
-    assert "temporary credentials" not in violation.message
-    assert "The Deny in statement index 1 does not certainly apply" in violation.message
+    assert violation.code == "MFA-001"
+    [grant] = exposed_grants(parse_policy(document, PolicyKind.TRUST), OWN, NO_MFA_SCENARIOS)
+    assert grant.scenarios == (NO_MFA_SCENARIOS[0],)  # long-term keys: the key is absent, so Bool is false
+    assert [deny.index for deny in grant.uncovering_denies] == [1]
 
 
 def test_two_denies_that_together_cover_every_request_without_mfa_protect_the_role():
@@ -390,9 +395,11 @@ def test_documents_iam_accepts_are_not_malformed(document):
     assert mfa_violations(document, OWN) == []
 
 
-def test_every_code_the_pack_reports_is_registered_with_a_meaning():
+def test_every_code_the_pack_reports_is_registered_with_a_meaning_and_documented():
     assert all(meaning.strip() for meaning in FINDING_CODES.values())
     assert {"SKIP-001", "SKIP-002"} <= set(FINDING_CODES)
+    documented = (Path(__file__).resolve().parents[2] / "docs" / "policy-pack.md").read_text()
+    assert all(f"| `{code}` |" in documented for code in FINDING_CODES)
 
 
 # --- External ID for third parties ---------------------------------------------------------------------------------
@@ -457,8 +464,8 @@ def test_named_principals_are_not_open_trust_and_a_narrowing_deny_closes_a_star_
     org_deny = deny({"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}})
     assert open_trust_violations(trust(allow("*"), org_deny)) == []
     [violation] = open_trust_violations(trust(allow("*")))
-    assert 'Statement "Partner" (index 0) trusts *' in violation.message
-    assert "aws:PrincipalOrgID" in violation.message
+    assert violation.code == "OPEN-001" and violation.principals == ("*",)
+    assert "aws:PrincipalOrgID" in violation.fix["Condition"]["StringEquals"]
 
 
 # --- cross-account principals, own accounts, session length --------------------------------------------------------
@@ -625,7 +632,7 @@ ADMIN_POLICY = identity({"Effect": "Allow", "Action": "*", "Resource": "*"})
 def test_administrator_access_on_cross_account_roles(resources):
     [finding] = admin_role_findings(resources, [])
     assert finding.urn == ROLE_URN
-    assert PARTNER_ROOT in finding.message and "administrator access" in finding.message
+    assert finding.finding.code == "ADMIN-001" and finding.finding.principals == (PARTNER_ROOT,)
 
 
 def test_managed_admin_policy_from_the_stack_linked_by_dependency_is_found():
@@ -640,7 +647,7 @@ def test_managed_admin_policy_from_the_stack_linked_by_dependency_is_found():
         property_dependencies={"role": frozenset({ROLE_URN}), "policyArn": frozenset({"urn:managed"})},
     )
     [finding] = admin_role_findings([role(name=UNKNOWN), policy, link], [])
-    assert "managed policy from this stack" in finding.message
+    assert finding.finding.code == "ADMIN-001"
     # An attachment whose policy ARN is unknown and not linked to the admin policy proves nothing.
     unlinked = StackResource(**{**link.__dict__, "property_dependencies": {"role": frozenset({ROLE_URN})}})
     assert admin_role_findings([role(name=UNKNOWN), policy, unlinked], []) == []
@@ -813,7 +820,7 @@ def test_documents_larger_than_iam_accepts_are_malformed_before_analysis():
     huge = trust(*[allow(sid=f"S{index}") for index in range(200)])
     for document in (huge, json.dumps(huge, indent=2)):
         [violation] = mfa_violations(document, OWN)
-        assert "characters long without whitespace" in violation.message and "4,096" in violation.message
+        assert violation.code == "DOC-001"
     # Whitespace does not count: an indented document that is small once compacted is analysed.
     small = json.dumps(trust(allow(condition=MFA_TRUE)), indent=400)
     assert len(small) > 10_240

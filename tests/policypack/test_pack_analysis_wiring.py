@@ -22,6 +22,7 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from iam_trust_policies.findings import code_of
 from iam_trust_policies.policies import (
     ADMIN_ROLE_POLICY,
     EXTERNAL_ID_POLICY,
@@ -158,7 +159,7 @@ def test_lead_policy_pack_config_file_matches_the_schemas():
 )
 def test_mfa_policy_flags_roles_in_every_encoding(props, resource_type):
     [message] = run(MFA_POLICY, resource_args(props, resource_type))
-    assert "without MFA" in message
+    assert code_of(message) == "MFA-001"
 
 
 def test_mfa_policy_passes_mfa_roles_and_ignores_other_resource_types():
@@ -187,7 +188,7 @@ def test_mfa_policy_reports_a_known_grant_in_a_partly_unknown_document_during_pr
     later = {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole",
              "Condition": {"StringEquals": {"aws:SourceAccount": UNKNOWN_STRING}}}
     [message] = run(MFA_POLICY, resource_args({"assumeRolePolicy": {"Statement": [no_mfa, later]}}))
-    assert "Statement index 0 lets" in message
+    assert code_of(message) == "MFA-001" and "Statement index 0 lets" in message
     possible_deny = {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
                      "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": UNKNOWN_STRING}}}
     assert run(MFA_POLICY, resource_args({"assumeRolePolicy": {"Statement": [no_mfa, possible_deny]}})) == []
@@ -204,7 +205,7 @@ def test_unknown_provider_pin_skips_rather_than_guessing_the_own_account():
 def test_malformed_document_is_reported_once_by_the_mfa_policy_only():
     args = resource_args({"assumeRolePolicy": "{oops"}, config={"thirdPartyAccountIds": [PARTNER]})
     [message] = run(MFA_POLICY, args)
-    assert "malformed" in message and "not valid JSON" in message
+    assert code_of(message) == "DOC-001"
     for policy_name in (EXTERNAL_ID_POLICY, OPEN_TRUST_POLICY, MAX_SESSION_POLICY):
         assert run(policy_name, args) == []
 
@@ -237,7 +238,7 @@ def test_external_id_policy_flags_only_configured_third_parties():
     props = {"assumeRolePolicy": MFA_TRUST}
     assert run(EXTERNAL_ID_POLICY, resource_args(props)) == []
     [message] = run(EXTERNAL_ID_POLICY, resource_args(props, config={"thirdPartyAccountIds": [PARTNER]}))
-    assert "External ID" in message
+    assert code_of(message) == "EXTID-001"
     exempted = {"thirdPartyAccountIds": [PARTNER], "exemptAccountIds": [PARTNER]}
     assert run(EXTERNAL_ID_POLICY, resource_args(props, config=exempted)) == []
 
@@ -320,7 +321,7 @@ def test_admin_policy_matches_attachments_by_name_and_by_dependency_under_previe
     linked = stack_resource(attachment_type, "admin", attach_props, {"role": [role]})
     unlinked = stack_resource(attachment_type, "admin", attach_props)
     [(message, urn)] = run(ADMIN_ROLE_POLICY, StackValidationArgs([role, linked]))
-    assert urn == role.urn and "AdministratorAccess" in message
+    assert urn == role.urn and code_of(message) == "ADMIN-001"
     assert run(ADMIN_ROLE_POLICY, StackValidationArgs([role, unlinked])) == []
 
     named_role = stack_resource(ROLE, "partner", {"assumeRolePolicy": secret(MFA_TRUST), "name": "partner-role"})

@@ -182,6 +182,17 @@ def test_conditions_no_caller_of_the_principal_can_meet_admit_nobody(principal, 
     assert opens(trust(allow(principal, condition))) is is_open
 
 
+def test_patterns_on_one_key_are_told_apart_by_how_much_a_star_must_cover():
+    # "a" matches a* but not a?*: the Deny leaves it open.
+    allowed = allow({"AWS": PARTNER}, {"StringLike": {"sts:ExternalId": "a*"}})
+    assert opens(trust(allowed, deny("*", {"StringLike": {"sts:ExternalId": "a?*"}})))
+    assert not opens(trust(allowed, deny("*", {"StringLike": {"sts:ExternalId": "a*"}})))
+    # The role named exactly "ci" matches role/ci* but not role/ci?*.
+    ci_roles = allow("*", {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{PARTNER}:role/ci*"}})
+    assert opens(trust(ci_roles, deny("*", {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{PARTNER}:role/ci?*"}})))
+    assert not opens(trust(ci_roles, deny("*", {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{PARTNER}:role/c*"}})))
+
+
 def test_a_deny_that_covers_exactly_what_the_allow_requires_closes_the_role():
     document = trust(
         allow({"AWS": PARTNER}, {"StringEquals": {"sts:ExternalId": "a"}}),

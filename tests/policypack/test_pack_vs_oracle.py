@@ -39,6 +39,8 @@ PRINCIPALS = [
     {"AWS": OWN},
     {"AWS": f"arn:aws:iam::{OWN}:role/self"},
     {"AWS": [f"arn:aws:iam::{PARTNER}:role/ci", OTHER]},
+    {"AWS": f"arn:aws:iam::{OTHER}:user/alice"},
+    {"AWS": ["*", PARTNER]},
 ]
 ACTIONS = [
     "sts:AssumeRole",
@@ -82,6 +84,18 @@ CALLER_CLAUSES = [
     ("StringNotEquals", "aws:PrincipalType", "FederatedUser"),
     ("Null", "aws:username", "false"),
     ("StringEquals", "aws:username", "alice"),
+    ("StringNotLike", "aws:PrincipalAccount", "2*"),
+    ("StringEqualsIfExists", "aws:PrincipalAccount", PARTNER),
+    ("StringEquals", "aws:PrincipalAccount", [OWN, OTHER]),
+    ("ArnNotEquals", "aws:PrincipalArn", f"arn:aws:iam::{PARTNER}:role/ci"),
+    ("ArnLike", "aws:PrincipalArn", f"arn:aws:sts::{PARTNER}:federated-user/*"),
+    ("ArnLike", "aws:PrincipalArn", "arn:aws:iam::*:role/ci"),
+    ("ArnLike", "aws:PrincipalArn", f"arn:aws:iam::{PARTNER}:role/ci*"),
+    ("ArnLike", "aws:PrincipalArn", f"arn:aws:iam::{PARTNER}:role/ci?*"),
+    ("ForAnyValue:StringEquals", "aws:PrincipalType", "User"),
+    ("ForAllValues:StringEquals", "aws:username", "alice"),
+    ("StringLike", "aws:username", "a*"),
+    ("StringNotEquals", "aws:username", "alice"),
 ]
 REQUEST_CLAUSES = [
     ("StringEquals", "sts:ExternalId", "a"),
@@ -94,6 +108,12 @@ REQUEST_CLAUSES = [
     ("Null", "aws:SourceIdentity", "true"),
     ("StringEquals", "aws:RequestTag/team", "x"),
     ("Null", "aws:TagKeys", "false"),
+    ("StringNotLike", "sts:ExternalId", "a*"),
+    ("StringEqualsIfExists", "sts:ExternalId", "a"),
+    ("ForAnyValue:StringEquals", "sts:ExternalId", ["a", "b"]),
+    ("StringLike", "aws:RequestTag/team", "*"),
+    ("StringLike", "sts:ExternalId", "a?*"),
+    ("StringNotLike", "sts:ExternalId", "?"),
 ]
 
 
