@@ -1,4 +1,4 @@
-"""The pack's pure analysis: every rule of issue 3 in both directions, over the tricky document shapes."""
+"""The pack's pure analysis: every policy rule in both directions, over the tricky document shapes."""
 
 import json
 from pathlib import Path

@@ -134,7 +134,7 @@ def test_every_account_list_shares_one_schema_validating_twelve_digits():
         jsonschema.validate("7200", session)
 
 
-def test_lead_policy_pack_config_file_matches_the_schemas():
+def test_repository_policy_pack_config_file_matches_the_schemas():
     jsonschema = pytest.importorskip("jsonschema")
     from pathlib import Path
 
