@@ -1,0 +1,96 @@
+"""The one aggregation, shipped as `activity.sql` (Athena's dialect), and the rows it returns.
+
+Both engines run the same text: Athena as written, DuckDB after sqlglot translates the dialect. The attribution
+(`attribution.py`) works only on the rows defined here, so both engines give one report.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+# What CloudTrail writes in errorCode when IAM refused a call. Other errors (NoSuchBucketPolicy, ThrottlingException)
+# are calls that were authorized, not denials.
+DENIAL_CODES = ("AccessDenied", "AccessDeniedException", "Client.UnauthorizedOperation", "UnauthorizedOperation")
+SQL_RESOURCE = "activity.sql"
+# A table name the query may be pointed at: Athena's [catalog.]database.table, each part a plain identifier.
+TABLE_NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}")
+
+
+@dataclass(frozen=True)
+class AggregateRow:
+    """One row of the aggregation; `kind` is 'assume', 'switch', 'calls' or 'other' (see activity.sql)."""
+
+    kind: str
+    event_time: str | None
+    region: str | None
+    source_ip: str | None
+    error_code: str | None
+    recipient_account: str | None
+    identity_type: str | None
+    identity_account: str | None
+    principal_id: str | None
+    access_key: str | None
+    caller_role: str | None
+    caller_session: str | None
+    credentials_created: str | None
+    session_source_identity: str | None
+    role_arn: str | None
+    session_name: str | None
+    source_identity: str | None
+    issued_key: str | None
+    switch_from: str | None
+    event_source: str | None
+    event_name: str | None
+    records: int
+    denied: int
+    mfa_true: int
+    mfa_false: int
+
+
+COLUMNS = tuple(field.name for field in fields(AggregateRow))
+
+
+def row_from_values(values: tuple[Any, ...]) -> AggregateRow:
+    """A row from the query's columns, in COLUMNS order; empty strings (split_part on NULL in some engines) and
+    Athena's text counts normalised."""
+    items = dict(zip(COLUMNS, values, strict=True))
+    for name in ("records", "denied", "mfa_true", "mfa_false"):
+        items[name] = int(items[name] or 0)
+    for name, value in items.items():
+        if value == "":
+            items[name] = None
+    return AggregateRow(**items)
+
+
+def cloudtrail_time(moment: datetime) -> str:
+    """CloudTrail's eventTime text (UTC, seconds, 'Z'), which sorts as the times do."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@cache
+def athena_sql_template() -> str:
+    return resources.files(__package__).joinpath(SQL_RESOURCE).read_text(encoding="utf-8")
+
+
+def athena_sql(table: str, since: datetime, until: datetime) -> str:
+    """The aggregation over `table` for records in [since, until), in Athena's dialect."""
+    if not TABLE_NAME_PATTERN.fullmatch(table):
+        raise ValueError(f"{table!r} is not a table name ([catalog.]database.table of letters, digits and _)")
+    return athena_sql_template().format(
+        table=table,
+        since=cloudtrail_time(since),
+        until=cloudtrail_time(until),
+        denial_codes=", ".join(f"'{code}'" for code in DENIAL_CODES),
+    )
+
+
+def duckdb_sql(table: str, since: datetime, until: datetime) -> str:
+    """The same aggregation, translated to DuckDB's dialect."""
+    import sqlglot
+
+    return sqlglot.transpile(athena_sql(table, since, until), read="athena", write="duckdb")[0]

@@ -1,0 +1,52 @@
+"""One report from any source: gather the records, run the one aggregation, attribute, find, propose."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from components.grant_model import Grant
+from partner_access.activity.aggregation import AggregateRow
+from partner_access.activity.attribution import attribute
+from partner_access.activity.findings import findings
+from partner_access.activity.inputs import Skipped, local_log_files, prune
+from partner_access.activity.least_privilege import propose
+from partner_access.activity.report import Report
+from partner_access.activity.sources import S3_SCHEME, download_s3, lookup_events
+
+def host_accounts(grants: Sequence[Grant]) -> list[str]:
+    return sorted({grant.host_account_id for grant in grants})
+
+
+def report_from_rows(rows: Sequence[AggregateRow], grants: Sequence[Grant], skipped: Sequence[Skipped],
+                     records: int) -> Report:
+    attribution = attribute(rows, grants)
+    return Report(
+        people=attribution.people(),
+        findings=findings(attribution, grants, skipped),
+        proposed_policies=propose(grants, attribution.used_by_role),
+        skipped=tuple(skipped),
+        records=records,
+        other_records=dict(attribution.other_records),
+    )
+
+
+def build_report(grants: Sequence[Grant], sources: Sequence[str], since: datetime, until: datetime, scratch: Path,
+                 lookup_regions: Sequence[str] = (),
+                 progress: Callable[[int, int], None] | None = None, progress_min_files: int = 0) -> Report:
+    accounts = host_accounts(grants)
+    from partner_access.activity.embedded import aggregate_files
+
+    local = [source for source in sources if not source.startswith(S3_SCHEME)]
+    files, skipped = local_log_files(local)
+    files, pruned = prune(files, accounts, since, until)
+    skipped += pruned
+    for url in (source for source in sources if source.startswith(S3_SCHEME)):
+        downloaded, s3_skipped = download_s3(url, accounts, since, until, scratch)
+        files += downloaded
+        skipped += s3_skipped
+    files += lookup_events(lookup_regions, since, until, scratch) if lookup_regions else []
+    result = aggregate_files(files, accounts, since, until,
+                             progress if progress and len(files) >= progress_min_files else None)
+    return report_from_rows(result.rows, grants, skipped + result.skipped, result.records)

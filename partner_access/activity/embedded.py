@@ -1,0 +1,216 @@
+"""The embedded engine: DuckDB over the trail's files, streaming, in a bounded amount of memory.
+
+Files are read in batches straight from their gzip, into a table of the shape AWS documents for CloudTrail in
+Athena, kept in a temporary on-disk database so memory stays flat however many records there are; then the one
+aggregation runs over it. A damaged file is found by reading its batch again file by file, diagnosed in Python
+(truncated gzip, not JSON, not a CloudTrail log file, a record that is not an object), and left out; its good
+records are kept where the file itself could be read.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import tempfile
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from partner_access.activity.aggregation import AggregateRow, cloudtrail_time, duckdb_sql, row_from_values
+from partner_access.activity.inputs import Skipped
+
+TABLE = "cloudtrail"
+BATCH_FILES = 256
+MEMORY_LIMIT = "1GB"
+# One trail file is one JSON object; CloudTrail's are megabytes, this bounds a hostile one.
+MAXIMUM_OBJECT_BYTES = 64 * 1024 * 1024
+
+# Only the fields the aggregation reads, with their names as CloudTrail writes them (DuckDB matches them to the
+# lower-case names of the Athena table, as Athena does). requestParameters, responseElements and
+# additionalEventData stay JSON text, as in Athena's table.
+_SESSION_CONTEXT = ("STRUCT(attributes STRUCT(mfaAuthenticated VARCHAR, creationDate VARCHAR), "
+                    "sessionIssuer STRUCT(type VARCHAR, principalId VARCHAR, arn VARCHAR, accountId VARCHAR, "
+                    "userName VARCHAR), sourceIdentity VARCHAR)")
+USER_IDENTITY_TYPE = (f"STRUCT(type VARCHAR, principalId VARCHAR, arn VARCHAR, accountId VARCHAR, "
+                      f"accessKeyId VARCHAR, userName VARCHAR, invokedBy VARCHAR, sessionContext {_SESSION_CONTEXT})")
+RECORD_TYPE = (f"STRUCT(eventTime VARCHAR, eventSource VARCHAR, eventName VARCHAR, awsRegion VARCHAR, "
+               f"sourceIPAddress VARCHAR, errorCode VARCHAR, recipientAccountId VARCHAR, "
+               f"userIdentity {USER_IDENTITY_TYPE}, requestParameters JSON, responseElements JSON, "
+               f"additionalEventData JSON)")
+CREATE_TABLE = f"""
+CREATE TABLE {TABLE} (
+    source_file VARCHAR, eventtime VARCHAR, eventsource VARCHAR, eventname VARCHAR, awsregion VARCHAR,
+    sourceipaddress VARCHAR, errorcode VARCHAR, recipientaccountid VARCHAR, useridentity {USER_IDENTITY_TYPE},
+    requestparameters VARCHAR, responseelements VARCHAR, additionaleventdata VARCHAR
+)"""
+INSERT_FILES = f"""
+INSERT INTO {TABLE}
+SELECT filename, r.eventTime, r.eventSource, r.eventName, r.awsRegion, r.sourceIPAddress, r.errorCode,
+       r.recipientAccountId, r.userIdentity, CAST(r.requestParameters AS VARCHAR),
+       CAST(r.responseElements AS VARCHAR), CAST(r.additionalEventData AS VARCHAR)
+FROM (
+    SELECT filename, unnest(Records) AS r
+    FROM read_json(?, columns={{'Records': '{RECORD_TYPE}[]'}}, filename=true, format='auto',
+                   maximum_object_size={MAXIMUM_OBJECT_BYTES})
+)
+WHERE r.eventTime >= ? AND r.eventTime < ?"""
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    rows: list[AggregateRow]
+    skipped: list[Skipped]
+    records: int
+
+
+Progress = Callable[[int, int], None]
+
+
+def aggregate_files(
+    files: Sequence[str],
+    host_accounts: Sequence[str],
+    since: datetime,
+    until: datetime,
+    progress: Progress | None = None,
+) -> EngineResult:
+    """Loads the files, drops (and reports) records of accounts that are not a host's, and aggregates the rest."""
+    import duckdb
+
+    with tempfile.TemporaryDirectory(prefix="partner-access-activity-") as scratch:
+        connection = duckdb.connect(str(Path(scratch) / "activity.duckdb"))
+        try:
+            connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+            connection.execute(f"SET temp_directory = '{Path(scratch) / 'spill'}'")
+            connection.execute("SET preserve_insertion_order = false")
+            connection.execute(CREATE_TABLE)
+            loader = _Loader(connection, scratch, cloudtrail_time(since), cloudtrail_time(until))
+            for start in range(0, len(files), BATCH_FILES):
+                loader.load_batch(list(files[start:start + BATCH_FILES]))
+                if progress is not None:
+                    progress(min(start + BATCH_FILES, len(files)), len(files))
+            skipped = loader.skipped + _drop_foreign_records(connection, host_accounts)
+            records = connection.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
+            rows = [row_from_values(values) for values in connection.execute(duckdb_sql(TABLE, since, until))
+                    .fetchall()]
+        finally:
+            connection.close()
+    return EngineResult(rows=rows, skipped=skipped, records=records)
+
+
+class _Loader:
+    def __init__(self, connection: Any, scratch: str, since: str, until: str) -> None:
+        self.connection = connection
+        self.scratch = Path(scratch)
+        self.since = since
+        self.until = until
+        self.skipped: list[Skipped] = []
+        self.salvaged = 0
+
+    def _insert(self, files: list[str]) -> None:
+        self.connection.execute(INSERT_FILES, [files, self.since, self.until])
+
+    def load_batch(self, files: list[str]) -> None:
+        import duckdb
+
+        try:
+            self.connection.execute("BEGIN")
+            self._insert(files)
+            self.connection.execute("COMMIT")
+        except duckdb.Error:
+            self.connection.execute("ROLLBACK")
+            for file in files:
+                self._load_one(file)
+            return
+        self._check_files_without_records(files)
+
+    def _load_one(self, file: str) -> None:
+        import duckdb
+
+        try:
+            self._insert([file])
+        except duckdb.Error as error:
+            self._salvage(file, str(error).splitlines()[0])
+            return
+        self._check_files_without_records([file])
+
+    def _check_files_without_records(self, files: list[str]) -> None:
+        # A file that gave no rows is either an empty (or out-of-window) log, or not a CloudTrail log at all.
+        loaded = {row[0] for row in self.connection.execute(
+            f"SELECT DISTINCT source_file FROM {TABLE} WHERE source_file IN (SELECT unnest(?))", [files]).fetchall()}
+        for file in files:
+            if file not in loaded:
+                problem = _diagnose(file)[0]
+                if problem is not None:
+                    self.skipped.append(Skipped(file, problem))
+
+    def _salvage(self, file: str, engine_message: str) -> None:
+        problem, good_records = _diagnose(file)
+        if good_records is None:
+            self.skipped.append(Skipped(file, problem or engine_message))
+            return
+        if problem is not None:
+            self.skipped.append(Skipped(file, problem))
+        self.salvaged += 1
+        # Named like the original (plus a counter), so the report can still say which file records came from.
+        rewritten = self.scratch / f"salvaged-{self.salvaged}.json"
+        rewritten.write_text(json.dumps({"Records": good_records}), encoding="utf-8")
+        import duckdb
+
+        try:
+            self._insert([str(rewritten)])
+        except duckdb.Error as error:
+            self.skipped.append(Skipped(file, f"its records do not have CloudTrail's shape ({error})"))
+            return
+        self.connection.execute(f"UPDATE {TABLE} SET source_file = ? WHERE source_file = ?", [file, str(rewritten)])
+
+
+def _read_text(file: str) -> str:
+    raw = Path(file).read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    return raw.decode("utf-8")
+
+
+def _diagnose(file: str) -> tuple[str | None, list[dict[str, Any]] | None]:
+    """What is wrong with a file (None if nothing), and its usable records (None if it cannot be read at all)."""
+    try:
+        text = _read_text(file)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+        return f"cannot be read as gzip ({error or 'truncated'}); the file is damaged or still being written", None
+    except UnicodeDecodeError as error:
+        return f"is not UTF-8 text ({error.reason} at byte {error.start})", None
+    except OSError as error:
+        return f"cannot be read ({error.strerror or error})", None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        return f"is not JSON (line {error.lineno}, column {error.colno}: {error.msg})", None
+    if not isinstance(document, dict) or not isinstance(document.get("Records"), list):
+        return "is not a CloudTrail log file (no top-level \"Records\" list)", None
+    good: list[dict[str, Any]] = []
+    bad: list[str] = []
+    for index, record in enumerate(document["Records"]):
+        if isinstance(record, dict) and isinstance(record.get("eventTime"), str) and isinstance(
+                record.get("userIdentity", {}), dict):
+            good.append(record)
+        else:
+            bad.append(f"Records[{index}]")
+    if bad:
+        return (f"{len(bad)} record(s) are not CloudTrail records (an object with eventTime and userIdentity): "
+                f"{', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}; the other {len(good)} are kept"), good
+    return None, good
+
+
+def _drop_foreign_records(connection: Any, host_accounts: Sequence[str]) -> list[Skipped]:
+    """Records logged by an account that no grant names as its host are not this report's; say which and drop them."""
+    rows = connection.execute(
+        f"SELECT source_file, recipientaccountid, count(*) FROM {TABLE} "
+        f"WHERE recipientaccountid IS NULL OR recipientaccountid NOT IN (SELECT unnest(?)) "
+        f"GROUP BY ALL ORDER BY 1, 2", [list(host_accounts)]).fetchall()
+    connection.execute(f"DELETE FROM {TABLE} WHERE recipientaccountid IS NULL OR recipientaccountid NOT IN "
+                       f"(SELECT unnest(?))", [list(host_accounts)])
+    return [Skipped(file, f"{count} record(s) logged by account {account}, which no grant's hostAccountId names "
+                          f"({', '.join(host_accounts)})") for file, account, count in rows]
