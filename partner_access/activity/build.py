@@ -15,6 +15,7 @@ from partner_access.activity.least_privilege import propose
 from partner_access.activity.report import Report
 from partner_access.activity.sources import S3_SCHEME, download_s3, lookup_events
 
+
 def host_accounts(grants: Sequence[Grant]) -> list[str]:
     return sorted({grant.host_account_id for grant in grants})
 

@@ -1,8 +1,9 @@
 """partner-access activity: who did what in the host account, from its CloudTrail logs.
 
 Reads trail log files (folders as a trail delivers them, or .json), an S3 bucket (s3://bucket/prefix) or
-CloudTrail's event history (--lookup-events), attributes every record to a partner person and session, reports findings with stable codes (ACT-001...) and proposes a least-privilege
-inlinePolicy per role. Exit code: 0 no findings, 1 findings, 2 the input could not be read.
+CloudTrail's event history (--lookup-events), attributes every record to a partner person and session, reports
+findings with stable codes (ACT-001...) and proposes a least-privilege inlinePolicy per role.
+Exit code: 0 no findings, 1 findings, 2 the input could not be read.
 """
 
 from __future__ import annotations
