@@ -22,7 +22,9 @@ WITH records AS (
         useridentity.type AS identity_type,
         useridentity.accountid AS identity_account,
         useridentity.principalid AS principal_id,
-        useridentity.arn AS identity_arn,
+        split_part(useridentity.arn, '/', 2) AS caller_role,
+        split_part(useridentity.arn, '/', 3) AS caller_session,
+        json_extract_scalar(requestparameters, '$.roleArn') AS requested_role_arn,
         useridentity.accesskeyid AS access_key,
         useridentity.sessioncontext.attributes.mfaauthenticated AS mfa_authenticated,
         useridentity.sessioncontext.attributes.creationdate AS credentials_created,
@@ -47,11 +49,11 @@ assumptions AS (
         identity_account,
         principal_id,
         access_key,
-        split_part(identity_arn, '/', 2) AS caller_role,
-        split_part(identity_arn, '/', 3) AS caller_session,
+        caller_role,
+        caller_session,
         credentials_created,
         session_source_identity,
-        json_extract_scalar(request_parameters, '$.roleArn') AS role_arn,
+        requested_role_arn AS role_arn,
         json_extract_scalar(request_parameters, '$.roleSessionName') AS session_name,
         coalesce(
             json_extract_scalar(response_elements, '$.sourceIdentity'),
@@ -68,7 +70,7 @@ assumptions AS (
     FROM records
     WHERE event_source = 'sts.amazonaws.com'
         AND event_name = 'AssumeRole'
-        AND split_part(json_extract_scalar(request_parameters, '$.roleArn'), ':', 5) = recipient_account
+        AND split_part(requested_role_arn, ':', 5) = recipient_account
 ),
 
 switches AS (
@@ -86,8 +88,8 @@ switches AS (
         identity_account,
         principal_id,
         access_key,
-        split_part(identity_arn, '/', 2) AS caller_role,
-        split_part(identity_arn, '/', 3) AS caller_session,
+        caller_role,
+        caller_session,
         credentials_created,
         session_source_identity,
         CAST(NULL AS VARCHAR) AS role_arn,
@@ -117,8 +119,8 @@ session_calls AS (
         identity_account,
         min(principal_id) AS principal_id,
         access_key,
-        split_part(identity_arn, '/', 2) AS caller_role,
-        split_part(identity_arn, '/', 3) AS caller_session,
+        caller_role,
+        caller_session,
         credentials_created,
         session_source_identity,
         CAST(NULL AS VARCHAR) AS role_arn,
@@ -139,15 +141,15 @@ session_calls AS (
             event_source = 'sts.amazonaws.com'
             AND event_name = 'AssumeRole'
             AND identity_type = 'AWSAccount'
-            AND split_part(json_extract_scalar(request_parameters, '$.roleArn'), ':', 5) = recipient_account
+            AND split_part(requested_role_arn, ':', 5) = recipient_account
         )
     GROUP BY
         recipient_account,
         identity_type,
         identity_account,
         access_key,
-        split_part(identity_arn, '/', 2),
-        split_part(identity_arn, '/', 3),
+        caller_role,
+        caller_session,
         credentials_created,
         session_source_identity,
         event_source,
