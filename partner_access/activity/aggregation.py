@@ -67,6 +67,13 @@ def row_from_values(values: tuple[Any, ...]) -> AggregateRow:
     return AggregateRow(**items)
 
 
+def records_read(rows: list[AggregateRow]) -> int:
+    """How many records the rows stand for. A chained AssumeRole (or a host principal's) is both an 'assume' row and
+    a call of its caller, so only cross-account callers' 'assume' rows add to the calls."""
+    return sum(row.records for row in rows
+               if row.kind != "assume" or row.identity_type == "AWSAccount")
+
+
 def cloudtrail_time(moment: datetime) -> str:
     """CloudTrail's eventTime text (UTC, seconds, 'Z'), which sorts as the times do."""
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

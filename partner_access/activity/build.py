@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from components.grant_model import Grant
-from partner_access.activity.aggregation import AggregateRow
+from partner_access.activity.aggregation import AggregateRow, records_read
 from partner_access.activity.attribution import attribute
 from partner_access.activity.findings import findings
 from partner_access.activity.inputs import Skipped, local_log_files, prune
 from partner_access.activity.least_privilege import propose
 from partner_access.activity.report import Report
 from partner_access.activity.sources import S3_SCHEME, download_s3, lookup_events
+
+
+@dataclass(frozen=True)
+class AthenaTarget:
+    database: str
+    table: str
+    workgroup: str
+    output_location: str | None
+    region: str | None
 
 
 def host_accounts(grants: Sequence[Grant]) -> list[str]:
@@ -34,9 +44,15 @@ def report_from_rows(rows: Sequence[AggregateRow], grants: Sequence[Grant], skip
 
 
 def build_report(grants: Sequence[Grant], sources: Sequence[str], since: datetime, until: datetime, scratch: Path,
-                 lookup_regions: Sequence[str] = (),
+                 lookup_regions: Sequence[str] = (), athena: AthenaTarget | None = None,
                  progress: Callable[[int, int], None] | None = None, progress_min_files: int = 0) -> Report:
     accounts = host_accounts(grants)
+    if athena is not None:
+        from partner_access.activity.athena import aggregate_in_athena
+
+        rows = aggregate_in_athena(athena.database, athena.table, athena.workgroup, athena.output_location,
+                                   athena.region, since, until)
+        return report_from_rows(rows, grants, (), records_read(rows))
     from partner_access.activity.embedded import aggregate_files
 
     local = [source for source in sources if not source.startswith(S3_SCHEME)]

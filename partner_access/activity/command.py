@@ -1,8 +1,9 @@
 """partner-access activity: who did what in the host account, from its CloudTrail logs.
 
-Reads trail log files (folders as a trail delivers them, or .json), an S3 bucket (s3://bucket/prefix) or
-CloudTrail's event history (--lookup-events), attributes every record to a partner person and session, reports
-findings with stable codes (ACT-001...) and proposes a least-privilege inlinePolicy per role.
+Reads trail log files (folders as a trail delivers them, or .json), an S3 bucket (s3://bucket/prefix),
+CloudTrail's event history (--lookup-events) or the trail's Athena table (--athena-database/--athena-table);
+attributes every record to a partner person and session, reports findings with stable codes (ACT-001...) and
+proposes a least-privilege inlinePolicy per role.
 Exit code: 0 no findings, 1 findings, 2 the input could not be read.
 """
 
@@ -45,7 +46,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", help="write the report to this file instead of standard output")
     parser.add_argument("--lookup-events", action="store_true",
                         help="read CloudTrail event history (90 days, management events) in --regions")
-    parser.add_argument("--regions", default="", help="comma-separated regions for --lookup-events")
+    parser.add_argument("--regions", default="",
+                        help="comma-separated regions for --lookup-events; the first is Athena's region")
+    parser.add_argument("--athena-database", help="run the aggregation in Athena, over a table in this database")
+    parser.add_argument("--athena-table", help="the trail's Athena table (AWS's documented CloudTrail table)")
+    parser.add_argument("--athena-workgroup", default="primary", help="Athena workgroup (default: %(default)s)")
+    parser.add_argument("--athena-output", help="s3:// location for Athena's results, if the workgroup sets none")
 
 
 def _renderer(name: str) -> Callable[..., str]:
@@ -79,7 +85,7 @@ def run(options: argparse.Namespace) -> int:
 
 
 def _run(options: argparse.Namespace) -> int:
-    from partner_access.activity.build import build_report
+    from partner_access.activity.build import AthenaTarget, build_report
     from partner_access.activity.grants_config import load_grants
 
     until = options.until or datetime.now(UTC).replace(microsecond=0)
@@ -87,8 +93,14 @@ def _run(options: argparse.Namespace) -> int:
     if since >= until:
         raise ActivityError(f"--since {since:%Y-%m-%dT%H:%M:%SZ} is not before --until {until:%Y-%m-%dT%H:%M:%SZ}")
     regions = [region.strip() for region in options.regions.split(",") if region.strip()]
-    if not (options.sources or options.lookup_events):
-        raise ActivityError("give trail log files or folders, s3://bucket/prefix, or --lookup-events with --regions")
+    athena = options.athena_database or options.athena_table
+    if athena and not (options.athena_database and options.athena_table):
+        raise ActivityError("--athena-database and --athena-table go together")
+    if athena and (options.sources or options.lookup_events):
+        raise ActivityError("Athena reads the trail's table itself: give no SOURCE or --lookup-events with it")
+    if not (options.sources or options.lookup_events or athena):
+        raise ActivityError("give trail log files or folders, s3://bucket/prefix, --lookup-events with --regions, "
+                            "or --athena-database with --athena-table")
     if options.lookup_events and not regions:
         raise ActivityError("--lookup-events reads event history per region: list them with --regions")
     grants = load_grants(options.config)
@@ -96,6 +108,8 @@ def _run(options: argparse.Namespace) -> int:
         report = build_report(
             grants=grants, sources=options.sources, since=since, until=until, scratch=Path(scratch),
             lookup_regions=regions if options.lookup_events else [],
+            athena=AthenaTarget(options.athena_database, options.athena_table, options.athena_workgroup,
+                                options.athena_output, regions[0] if regions else None) if athena else None,
             progress=_progress_bar(options.format == "table" and sys.stderr.isatty()),
             progress_min_files=PROGRESS_MIN_FILES,
         )
