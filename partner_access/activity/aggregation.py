@@ -7,7 +7,7 @@ Both engines run the same text: Athena as written, DuckDB after sqlglot translat
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -65,6 +65,37 @@ def row_from_values(values: tuple[Any, ...]) -> AggregateRow:
         if value == "":
             items[name] = None
     return AggregateRow(**items)
+
+
+# Rows of these kinds are sums over their group, so runs over separate batches of files merge into one run's rows.
+SUMMED_KINDS = ("calls", "other")
+_SUMS = ("records", "denied", "mfa_true", "mfa_false")
+_GROUP_COLUMNS = tuple(name for name in COLUMNS if name not in (*_SUMS, "event_time", "source_ip"))
+
+
+class RowMerger:
+    """Merges the aggregation's rows from batches of files: a group's counts add up, and it keeps the earliest
+    time and the source IP that came with it; 'assume' and 'switch' rows are one per record and stay as they are."""
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple[object, ...], AggregateRow] = {}
+        self._records: list[AggregateRow] = []
+
+    def add(self, row: AggregateRow) -> None:
+        if row.kind not in SUMMED_KINDS:
+            self._records.append(row)
+            return
+        key = tuple(getattr(row, name) for name in _GROUP_COLUMNS)
+        seen = self._groups.get(key)
+        if seen is None:
+            self._groups[key] = row
+            return
+        earliest = row if (row.event_time or "") < (seen.event_time or "") else seen
+        self._groups[key] = replace(seen, event_time=earliest.event_time, source_ip=earliest.source_ip,
+                                    **{name: getattr(seen, name) + getattr(row, name) for name in _SUMS})
+
+    def rows(self) -> list[AggregateRow]:
+        return [*self._records, *self._groups.values()]
 
 
 def records_read(rows: list[AggregateRow]) -> int:

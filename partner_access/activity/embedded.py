@@ -1,10 +1,10 @@
 """The embedded engine: DuckDB over the trail's files, streaming, in a bounded amount of memory.
 
-Files are read in batches straight from their gzip, into a table of the shape AWS documents for CloudTrail in
-Athena, kept in a temporary on-disk database so memory stays flat however many records there are; then the one
-aggregation runs over it. A damaged file is found by reading its batch again file by file, diagnosed in Python
-(truncated gzip, not JSON, not a CloudTrail log file, a record that is not an object), and left out; its good
-records are kept where the file itself could be read.
+Files are read in batches straight from their gzip into a table of the shape AWS documents for CloudTrail in
+Athena; the one aggregation runs over each batch and the batch is dropped, and the batches' rows merge (sums per
+group), so memory stays flat however many records there are. A damaged file is found by reading its batch again
+file by file, diagnosed in Python (truncated gzip, not JSON, not a CloudTrail log file, a record that is not an
+object), and left out; its good records are kept where the file itself could be read.
 """
 
 from __future__ import annotations
@@ -19,7 +19,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from partner_access.activity.aggregation import AggregateRow, cloudtrail_time, duckdb_sql, row_from_values
+from partner_access.activity.aggregation import (
+    AggregateRow,
+    RowMerger,
+    cloudtrail_time,
+    duckdb_sql,
+    row_from_values,
+)
 from partner_access.activity.inputs import Skipped
 
 TABLE = "cloudtrail"
@@ -30,20 +36,32 @@ MAXIMUM_OBJECT_BYTES = 64 * 1024 * 1024
 
 # Only the fields the aggregation reads, with their names as CloudTrail writes them (DuckDB matches them to the
 # lower-case names of the Athena table, as Athena does). requestParameters, responseElements and
-# additionalEventData stay JSON text, as in Athena's table.
-_SESSION_CONTEXT = ("STRUCT(attributes STRUCT(mfaAuthenticated VARCHAR, creationDate VARCHAR), "
-                    "sessionIssuer STRUCT(type VARCHAR, principalId VARCHAR, arn VARCHAR, accountId VARCHAR, "
-                    "userName VARCHAR), sourceIdentity VARCHAR)")
-USER_IDENTITY_TYPE = (f"STRUCT(type VARCHAR, principalId VARCHAR, arn VARCHAR, accountId VARCHAR, "
-                      f"accessKeyId VARCHAR, userName VARCHAR, invokedBy VARCHAR, sessionContext {_SESSION_CONTEXT})")
-RECORD_TYPE = (f"STRUCT(eventTime VARCHAR, eventSource VARCHAR, eventName VARCHAR, awsRegion VARCHAR, "
-               f"sourceIPAddress VARCHAR, errorCode VARCHAR, recipientAccountId VARCHAR, "
-               f"userIdentity {USER_IDENTITY_TYPE}, requestParameters JSON, responseElements JSON, "
-               f"additionalEventData JSON)")
+# additionalEventData stay JSON text, as in Athena's table. Each file is one JSON object; json_transform reads it
+# into this shape in one pass (far faster than read_json's own nested-struct path), missing keys as NULL.
+_SESSION_CONTEXT = {"attributes": {"mfaAuthenticated": "VARCHAR", "creationDate": "VARCHAR"},
+                    "sessionIssuer": {"type": "VARCHAR", "principalId": "VARCHAR", "arn": "VARCHAR",
+                                      "accountId": "VARCHAR", "userName": "VARCHAR"},
+                    "sourceIdentity": "VARCHAR"}
+_USER_IDENTITY = {"type": "VARCHAR", "principalId": "VARCHAR", "arn": "VARCHAR", "accountId": "VARCHAR",
+                  "accessKeyId": "VARCHAR", "userName": "VARCHAR", "invokedBy": "VARCHAR",
+                  "sessionContext": _SESSION_CONTEXT}
+_RECORD = {"eventTime": "VARCHAR", "eventSource": "VARCHAR", "eventName": "VARCHAR", "awsRegion": "VARCHAR",
+           "sourceIPAddress": "VARCHAR", "errorCode": "VARCHAR", "recipientAccountId": "VARCHAR",
+           "userIdentity": _USER_IDENTITY, "requestParameters": "JSON", "responseElements": "JSON",
+           "additionalEventData": "JSON"}
+LOG_FILE_STRUCTURE = json.dumps({"Records": [_RECORD]})
+
+
+def _sql_type(structure: object) -> str:
+    if isinstance(structure, dict):
+        return "STRUCT(" + ", ".join(f"{name} {_sql_type(value)}" for name, value in structure.items()) + ")"
+    return str(structure)
+
+
 CREATE_TABLE = f"""
 CREATE TABLE {TABLE} (
     source_file VARCHAR, eventtime VARCHAR, eventsource VARCHAR, eventname VARCHAR, awsregion VARCHAR,
-    sourceipaddress VARCHAR, errorcode VARCHAR, recipientaccountid VARCHAR, useridentity {USER_IDENTITY_TYPE},
+    sourceipaddress VARCHAR, errorcode VARCHAR, recipientaccountid VARCHAR, useridentity {_sql_type(_USER_IDENTITY)},
     requestparameters VARCHAR, responseelements VARCHAR, additionaleventdata VARCHAR
 )"""
 INSERT_FILES = f"""
@@ -52,11 +70,11 @@ SELECT filename, r.eventTime, r.eventSource, r.eventName, r.awsRegion, r.sourceI
        r.recipientAccountId, r.userIdentity, CAST(r.requestParameters AS VARCHAR),
        CAST(r.responseElements AS VARCHAR), CAST(r.additionalEventData AS VARCHAR)
 FROM (
-    SELECT filename, unnest(Records) AS r
-    FROM read_json(?, columns={{'Records': '{RECORD_TYPE}[]'}}, filename=true, format='auto',
-                   maximum_object_size={MAXIMUM_OBJECT_BYTES})
+    SELECT filename, unnest(json_transform(json, '{LOG_FILE_STRUCTURE}').Records) AS r
+    FROM read_json_objects(?, format='unstructured', filename=true, maximum_object_size={MAXIMUM_OBJECT_BYTES})
 )
-WHERE r.eventTime >= ? AND r.eventTime < ?"""
+WHERE (r.eventTime >= ? AND r.eventTime < ?) OR r.eventTime IS NULL"""
+# json_transform turns what is not a record into NULLs; such rows are kept only until their file is diagnosed.
 
 
 @dataclass(frozen=True)
@@ -80,21 +98,29 @@ def aggregate_files(
     import duckdb
 
     with tempfile.TemporaryDirectory(prefix="partner-access-activity-") as scratch:
-        connection = duckdb.connect(str(Path(scratch) / "activity.duckdb"))
+        connection = duckdb.connect(":memory:")
         try:
             connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             connection.execute(f"SET temp_directory = '{Path(scratch) / 'spill'}'")
             connection.execute("SET preserve_insertion_order = false")
+            connection.execute("SET enable_progress_bar = false")
             connection.execute(CREATE_TABLE)
             loader = _Loader(connection, scratch, cloudtrail_time(since), cloudtrail_time(until))
+            aggregation = duckdb_sql(TABLE, since, until)
+            merger = RowMerger()
+            skipped: list[Skipped] = []
+            records = 0
             for start in range(0, len(files), BATCH_FILES):
                 loader.load_batch(list(files[start:start + BATCH_FILES]))
+                skipped += _drop_foreign_records(connection, host_accounts)
+                records += connection.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
+                for values in connection.execute(aggregation).fetchall():
+                    merger.add(row_from_values(values))
+                connection.execute(f"DELETE FROM {TABLE}")
                 if progress is not None:
                     progress(min(start + BATCH_FILES, len(files)), len(files))
-            skipped = loader.skipped + _drop_foreign_records(connection, host_accounts)
-            records = connection.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
-            rows = [row_from_values(values) for values in connection.execute(duckdb_sql(TABLE, since, until))
-                    .fetchall()]
+            skipped = loader.skipped + skipped
+            rows = merger.rows()
         finally:
             connection.close()
     return EngineResult(rows=rows, skipped=skipped, records=records)
@@ -124,7 +150,7 @@ class _Loader:
             for file in files:
                 self._load_one(file)
             return
-        self._check_files_without_records(files)
+        self._check_files(files)
 
     def _load_one(self, file: str) -> None:
         import duckdb
@@ -134,14 +160,18 @@ class _Loader:
         except duckdb.Error as error:
             self._salvage(file, str(error).splitlines()[0])
             return
-        self._check_files_without_records([file])
+        self._check_files([file])
 
-    def _check_files_without_records(self, files: list[str]) -> None:
-        # A file that gave no rows is either an empty (or out-of-window) log, or not a CloudTrail log at all.
+    def _check_files(self, files: list[str]) -> None:
+        # A file that gave no rows is an empty (or out-of-window) log, or not a CloudTrail log at all; one with rows
+        # without an eventTime holds something that is not a record. Python says which, naming the record.
         loaded = {row[0] for row in self.connection.execute(
             f"SELECT DISTINCT source_file FROM {TABLE} WHERE source_file IN (SELECT unnest(?))", [files]).fetchall()}
+        malformed = {row[0] for row in self.connection.execute(
+            f"SELECT DISTINCT source_file FROM {TABLE} WHERE eventtime IS NULL").fetchall()}
+        self.connection.execute(f"DELETE FROM {TABLE} WHERE eventtime IS NULL")
         for file in files:
-            if file not in loaded:
+            if file not in loaded or file in malformed:
                 problem = _diagnose(file)[0]
                 if problem is not None:
                     self.skipped.append(Skipped(file, problem))
@@ -164,6 +194,7 @@ class _Loader:
         except duckdb.Error as error:
             self.skipped.append(Skipped(file, f"its records do not have CloudTrail's shape ({error})"))
             return
+        self.connection.execute(f"DELETE FROM {TABLE} WHERE eventtime IS NULL")
         self.connection.execute(f"UPDATE {TABLE} SET source_file = ? WHERE source_file = ?", [file, str(rewritten)])
 
 

@@ -192,3 +192,13 @@ def test_shipped_sql_parses_in_athenas_dialects(dialect):
     sql = athena_sql("cloudtrail_logs.trail", *WEEK)
     (statement,) = sqlglot.parse(sql, read=dialect, error_level=sqlglot.ErrorLevel.RAISE)
     assert statement is not None
+
+
+def test_batches_of_files_merge_into_the_same_report(week, tmp_path, monkeypatch):
+    folder, _, whole = week
+    from partner_access.activity import embedded
+
+    monkeypatch.setattr(embedded, "BATCH_FILES", 1)  # every file its own aggregation run
+    batched = build_report(load_grants(str(folder / "Pulumi.yaml")), [str(folder / "AWSLogs")], *WEEK, tmp_path)
+    assert batched.to_json() == whole.to_json()
+    assert batched.records == whole.records

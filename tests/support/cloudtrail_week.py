@@ -135,8 +135,9 @@ def partner_caller(user: str) -> dict[str, Any]:
 
 
 def generate_week(folder: Path, sessions_per_user: int = 4, calls_per_session: int = 30,
-                  noise_per_day: int = 50, seed: int = 7) -> Expected:
-    """Writes the week as a trail delivers it under `folder` and returns what the report must find."""
+                  noise_per_day: int = 50, seed: int = 7, records_per_file: int = 100_000) -> Expected:
+    """Writes the week as a trail delivers it under `folder` (files of at most `records_per_file` records) and
+    returns what the report must find."""
     week = _Week(seed)
     users = ("alice", "bob")
     expected = week.expected
@@ -202,6 +203,9 @@ def generate_week(folder: Path, sessions_per_user: int = 4, calls_per_session: i
         week.random.shuffle(records)
         target = folder / "AWSLogs" / HOST / "CloudTrail" / region / day
         target.mkdir(parents=True, exist_ok=True)
-        name = f"{HOST}_CloudTrail_{region}_{day.replace('/', '')}T0000Z_generated.json.gz"
-        (target / name).write_bytes(gzip.compress(json.dumps({"Records": records}).encode(), mtime=0))
+        for part, start in enumerate(range(0, len(records), records_per_file)):
+            name = f"{HOST}_CloudTrail_{region}_{day.replace('/', '')}T0000Z_generated{part:04d}.json.gz"
+            chunk = records[start:start + records_per_file]
+            (target / name).write_bytes(gzip.compress(json.dumps({"Records": chunk}).encode(), mtime=0,
+                                                      compresslevel=6))
     return expected
