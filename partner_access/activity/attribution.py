@@ -48,7 +48,7 @@ def role_name(role_arn: str) -> str:
 
 @dataclass
 class _OpenSession:
-    person: PersonKey
+    person: PersonKey | None  # None: a host principal's session, nobody's, kept so its calls are not taken for one
     host_account: str
     role_arn: str
     session_name: str
@@ -180,8 +180,15 @@ def attribute(rows: Iterable[AggregateRow], grants: Sequence[Grant]) -> Attribut
             chained_from = None
         else:
             parent = index.find(row, row.credentials_created or row.event_time)
-            if parent is None:
-                continue  # The host's own principals assuming roles: not a person's.
+            if parent is None or parent.person is None:
+                # The host's own principals assuming roles: nobody's, but remembered, so that their sessions'
+                # calls in a grant's role are not taken for a partner's.
+                if not row.error_code:
+                    index.add(row.issued_key, _OpenSession(
+                        person=None, host_account=row.recipient_account, role_arn=row.role_arn,
+                        session_name=row.session_name, source_identity=row.source_identity, start=row.event_time,
+                        region=row.region, source_ip=None, chained_from=None))
+                continue
             person = parent.person
             chained_from = parent.role_arn
         if row.error_code:
@@ -201,6 +208,9 @@ def attribute(rows: Iterable[AggregateRow], grants: Sequence[Grant]) -> Attribut
 
     for row in by_kind["switch"]:
         open_session = index.find(row, row.event_time)
+        if open_session is not None and open_session.person is None:
+            result.other_records["host role sessions"] += row.records
+            continue
         person = open_session.person if open_session else _switch_from_person(row.switch_from)
         if person is None:
             result.other_records["SwitchRole without a partner user"] += row.records
@@ -235,7 +245,10 @@ def _attribute_calls(row: AggregateRow, index: _SessionIndex, grant_roles: dict[
             result.other_records["partner account, without a session"] += row.records
         return
     open_session = index.find(row, row.credentials_created or row.event_time)
-    if open_session is not None:
+    if open_session is not None and open_session.person is None:
+        result.other_records["host role sessions"] += row.records
+        return
+    if open_session is not None and open_session.person is not None:
         person = open_session.person
         open_session.mfa_true += row.mfa_true
         open_session.mfa_false += row.mfa_false

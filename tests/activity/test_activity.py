@@ -27,7 +27,15 @@ from partner_access.activity.aggregation import athena_sql
 from partner_access.activity.build import build_report
 from partner_access.activity.grants_config import ActivityError, load_grants
 from partner_access.cli import main
-from support.cloudtrail_week import DENIED_CALL, GRANTS_YAML, HOST, PARTNER, STRANGER, generate_week
+from support.cloudtrail_week import (
+    DENIED_CALL,
+    GRANTS_YAML,
+    HOST,
+    HOST_SESSION_CALLS,
+    PARTNER,
+    STRANGER,
+    generate_week,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 WEEK = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 10, tzinfo=UTC))
@@ -89,8 +97,8 @@ def test_generated_week_counts_every_persons_records(week):
         assert {(a.event_source, a.event_name): a.count for a in people[key].actions} == dict(actions)
         assert sum(a.denied for a in people[key].actions) == expected.denied[key]
         assert len(people[key].sessions) == expected.sessions.get(key, 0)
-    # Host noise (the host's user, AWS services) is nobody's.
-    assert report.other_records == {"IAMUser": 175, "AWSService": 175}
+    # Host noise (the host's user, its session in the partner's role, AWS services) is nobody's.
+    assert report.other_records == {"IAMUser": 175 + 1, "AWSService": 175, "host role sessions": HOST_SESSION_CALLS}
 
 
 def test_chained_session_belongs_to_the_person_who_created_it(week):
@@ -112,6 +120,8 @@ def test_generated_week_findings(week):
     assert {(codes.DENIED_CALLS, PARTNER, "alice"), (codes.DENIED_CALLS, PARTNER, "bob")} <= found
     # Known users with MFA, and NoSuchBucketPolicy is a call, not a denial.
     assert not [f for f in report.findings if f.code in (codes.UNKNOWN_SESSION_NAME, codes.SESSION_WITHOUT_MFA)]
+    # The host engineer's session in the partner's role is not a partner session missing from the logs.
+    assert not [f for f in report.findings if f.code == codes.SESSION_NOT_IN_LOGS]
 
 
 def test_least_privilege_maps_event_names_to_iam_actions(week):

@@ -31,6 +31,7 @@ CALLS = (
     ("lambda.amazonaws.com", "ListFunctions20150331"),
 )
 DENIED_CALL = ("iam.amazonaws.com", "CreateUser")
+HOST_SESSION_CALLS = 3
 
 GRANTS_YAML = f"""name: partner-access
 runtime: python
@@ -198,6 +199,15 @@ def generate_week(folder: Path, sessions_per_user: int = 4, calls_per_session: i
                 {"type": "AWSAccount", "principalId": "AIDASTRANGER", "accountId": STRANGER}, ROLE, "eve", None,
                 error="AccessDenied")
     expected.add((STRANGER, "eve"), "sts.amazonaws.com", "AssumeRole", denied=True)
+
+    # Day 6: the host's own engineer tries the partner's role (nobody's activity, not a partner's).
+    host_start = START + timedelta(days=6, hours=15)
+    host_user = {"type": "IAMUser", "principalId": "AIDAHOST", "arn": f"arn:aws:iam::{HOST}:user/ops",
+                 "accountId": HOST, "accessKeyId": "AKIAHOST", "userName": "ops"}
+    host_key = week.assume("us-east-1", host_start, host_user, ROLE, "ops-check", None)
+    for number in range(HOST_SESSION_CALLS):
+        week.call("us-east-1", host_start + timedelta(minutes=number + 1), ROLE, "ops-check", host_key, host_start,
+                  "ec2.amazonaws.com", "DescribeInstances", True, None)
 
     for (region, day), records in week.records.items():
         week.random.shuffle(records)
