@@ -3,6 +3,9 @@
 -- responseelements and additionaleventdata JSON text). The embedded engine runs this same text in DuckDB, over the
 -- trail's files loaded into that shape (sqlglot translates the dialect); Athena runs it over the trail's table.
 --
+-- It reads only columns of that documented table (whose sessioncontext has no sourceidentity: a session's source
+-- identity is taken from its AssumeRole, where it is requested and returned, and persists through chaining).
+--
 -- It reduces any number of records to a few rows per session, which the attribution then links into people:
 --   kind 'assume'  one row per AssumeRole into a role of the account that logged it (the host's copy);
 --   kind 'switch'  one row per console SwitchRole (signin.amazonaws.com);
@@ -28,7 +31,6 @@ WITH records AS (
         useridentity.accesskeyid AS access_key,
         useridentity.sessioncontext.attributes.mfaauthenticated AS mfa_authenticated,
         useridentity.sessioncontext.attributes.creationdate AS credentials_created,
-        useridentity.sessioncontext.sourceidentity AS session_source_identity,
         requestparameters AS request_parameters,
         responseelements AS response_elements,
         additionaleventdata AS additional_event_data,
@@ -52,7 +54,6 @@ assumptions AS (
         caller_role,
         caller_session,
         credentials_created,
-        session_source_identity,
         requested_role_arn AS role_arn,
         json_extract_scalar(request_parameters, '$.roleSessionName') AS session_name,
         coalesce(
@@ -91,7 +92,6 @@ switches AS (
         caller_role,
         caller_session,
         credentials_created,
-        session_source_identity,
         CAST(NULL AS VARCHAR) AS role_arn,
         CAST(NULL AS VARCHAR) AS session_name,
         CAST(NULL AS VARCHAR) AS source_identity,
@@ -122,7 +122,6 @@ session_calls AS (
         caller_role,
         caller_session,
         credentials_created,
-        session_source_identity,
         CAST(NULL AS VARCHAR) AS role_arn,
         CAST(NULL AS VARCHAR) AS session_name,
         CAST(NULL AS VARCHAR) AS source_identity,
@@ -151,7 +150,6 @@ session_calls AS (
         caller_role,
         caller_session,
         credentials_created,
-        session_source_identity,
         event_source,
         event_name
 ),
@@ -171,7 +169,6 @@ other_principals AS (
         CAST(NULL AS VARCHAR) AS caller_role,
         CAST(NULL AS VARCHAR) AS caller_session,
         CAST(NULL AS VARCHAR) AS credentials_created,
-        CAST(NULL AS VARCHAR) AS session_source_identity,
         CAST(NULL AS VARCHAR) AS role_arn,
         CAST(NULL AS VARCHAR) AS session_name,
         CAST(NULL AS VARCHAR) AS source_identity,

@@ -38,7 +38,6 @@ class AggregateRow:
     caller_role: str | None
     caller_session: str | None
     credentials_created: str | None
-    session_source_identity: str | None
     role_arn: str | None
     session_name: str | None
     source_identity: str | None

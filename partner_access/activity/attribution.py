@@ -262,7 +262,7 @@ def _attribute_calls(row: AggregateRow, index: _SessionIndex, grant_roles: dict[
         result.other_records["host role sessions"] += row.records
         return
     # The grant's role, but the AssumeRole is not in these logs: still the partner's, by the grant's account.
-    person = name_person(grant.partner_account_id, row.session_source_identity or row.caller_session)
+    person = name_person(grant.partner_account_id, row.caller_session)
     result.count(person, source, name, row.records, row.denied)
     result.used_by_role[grant.role_arn][(source, name)] += row.records - row.denied
     result.sessionless.append(SessionlessCalls(person, grant.role_arn, row.caller_session, row.records,

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import tempfile
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,18 +31,20 @@ from partner_access.activity.inputs import Skipped
 
 TABLE = "cloudtrail"
 BATCH_FILES = 256
+# A batch is also bounded by its compressed size, which bounds the memory one aggregation run needs (CloudTrail
+# JSON compresses about tenfold).
+BATCH_BYTES = 8 * 1024 * 1024
 MEMORY_LIMIT = "1GB"
 # One trail file is one JSON object; CloudTrail's are megabytes, this bounds a hostile one.
 MAXIMUM_OBJECT_BYTES = 64 * 1024 * 1024
 
-# Only the fields the aggregation reads, with their names as CloudTrail writes them (DuckDB matches them to the
-# lower-case names of the Athena table, as Athena does). requestParameters, responseElements and
+# Only the fields the aggregation reads, all of them in AWS's documented CloudTrail table for Athena, with their
+# names as CloudTrail writes them (DuckDB matches them to the lower-case names of the Athena table, as Athena does). requestParameters, responseElements and
 # additionalEventData stay JSON text, as in Athena's table. Each file is one JSON object; json_transform reads it
 # into this shape in one pass (far faster than read_json's own nested-struct path), missing keys as NULL.
 _SESSION_CONTEXT = {"attributes": {"mfaAuthenticated": "VARCHAR", "creationDate": "VARCHAR"},
                     "sessionIssuer": {"type": "VARCHAR", "principalId": "VARCHAR", "arn": "VARCHAR",
-                                      "accountId": "VARCHAR", "userName": "VARCHAR"},
-                    "sourceIdentity": "VARCHAR"}
+                                      "accountId": "VARCHAR", "userName": "VARCHAR"}}
 _USER_IDENTITY = {"type": "VARCHAR", "principalId": "VARCHAR", "arn": "VARCHAR", "accountId": "VARCHAR",
                   "accessKeyId": "VARCHAR", "userName": "VARCHAR", "invokedBy": "VARCHAR",
                   "sessionContext": _SESSION_CONTEXT}
@@ -110,20 +113,40 @@ def aggregate_files(
             merger = RowMerger()
             skipped: list[Skipped] = []
             records = 0
-            for start in range(0, len(files), BATCH_FILES):
-                loader.load_batch(list(files[start:start + BATCH_FILES]))
+            done = 0
+            for batch in batches(files):
+                loader.load_batch(batch)
                 skipped += _drop_foreign_records(connection, host_accounts)
                 records += connection.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
                 for values in connection.execute(aggregation).fetchall():
                     merger.add(row_from_values(values))
                 connection.execute(f"DELETE FROM {TABLE}")
+                done += len(batch)
                 if progress is not None:
-                    progress(min(start + BATCH_FILES, len(files)), len(files))
+                    progress(done, len(files))
             skipped = loader.skipped + skipped
             rows = merger.rows()
         finally:
             connection.close()
     return EngineResult(rows=rows, skipped=skipped, records=records)
+
+
+def batches(files: Sequence[str]) -> Iterator[list[str]]:
+    """Consecutive groups of at most BATCH_FILES files and, past the first file, at most BATCH_BYTES on disk."""
+    batch: list[str] = []
+    size = 0
+    for file in files:
+        try:
+            file_size = os.path.getsize(file)
+        except OSError:
+            file_size = 0  # reported when it is read
+        if batch and (len(batch) >= BATCH_FILES or size + file_size > BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(file)
+        size += file_size
+    if batch:
+        yield batch
 
 
 class _Loader:
