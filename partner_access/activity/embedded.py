@@ -39,9 +39,10 @@ MEMORY_LIMIT = "1GB"
 MAXIMUM_OBJECT_BYTES = 64 * 1024 * 1024
 
 # Only the fields the aggregation reads, all of them in AWS's documented CloudTrail table for Athena, with their
-# names as CloudTrail writes them (DuckDB matches them to the lower-case names of the Athena table, as Athena does). requestParameters, responseElements and
-# additionalEventData stay JSON text, as in Athena's table. Each file is one JSON object; json_transform reads it
-# into this shape in one pass (far faster than read_json's own nested-struct path), missing keys as NULL.
+# names as CloudTrail writes them (DuckDB matches them to the table's lower-case names, as Athena does).
+# requestParameters, responseElements and additionalEventData stay JSON text, as in Athena's table. Each file is
+# one JSON object; json_transform reads it into this shape in one pass (far faster than read_json's own
+# nested-struct path), missing keys as NULL.
 _SESSION_CONTEXT = {"attributes": {"mfaAuthenticated": "VARCHAR", "creationDate": "VARCHAR"},
                     "sessionIssuer": {"type": "VARCHAR", "principalId": "VARCHAR", "arn": "VARCHAR",
                                       "accountId": "VARCHAR", "userName": "VARCHAR"}}
