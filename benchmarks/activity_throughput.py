@@ -50,7 +50,7 @@ def _run(command: list[str], stdout: int | None = subprocess.DEVNULL, shell: boo
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):  # 1: the report has findings, as the generated week does
         raise SystemExit(f"{command!r} failed ({code}): {stderr[-2000:]}")
-    return elapsed, usage.ru_maxrss // 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
 
 
 def _trailscraper(scratch: Path) -> Path:
@@ -75,20 +75,21 @@ def main() -> None:
         for label, size in (("small", options.small), ("large", options.large)):
             logs = scratch / label
             records = _generate(logs, size)
-            seconds, peak = _run([*command, str(logs), *window, "--format", "json"])
-            results[label] = (records, seconds, peak)
-            print(f"partner-access activity, {records:>9,} records: {seconds:6.2f} s, "
-                  f"{records / seconds:>10,.0f} records/s, peak RSS {peak} MiB")
+            seconds, cpu, peak = _run([*command, str(logs), *window, "--format", "json"])
+            results[label] = (records, seconds, peak, cpu)
+            print(f"partner-access activity, {records:>9,} records: {seconds:6.2f} s wall, {cpu:6.2f} s CPU, "
+                  f"{records / seconds:>10,.0f} records/s ({records / cpu:,.0f} per CPU second), peak RSS {peak} MiB")
         trailscraper = _trailscraper(scratch)
         small_records = results["small"][0]
         pipeline = (f"{trailscraper} select --log-dir {scratch / 'small'} --from 2026-03-01 --to 2026-03-10 "
                     f"| {trailscraper} generate")
-        peer_seconds, _ = _run(["/bin/sh", "-c", pipeline])
-        print(f"trailscraper select | generate, {small_records:>9,} records: {peer_seconds:6.2f} s, "
-              f"{small_records / peer_seconds:>10,.0f} records/s")
+        peer_seconds, peer_cpu, _ = _run(["/bin/sh", "-c", pipeline])
+        print(f"trailscraper select | generate, {small_records:>9,} records: {peer_seconds:6.2f} s wall, "
+              f"{peer_cpu:6.2f} s CPU, {small_records / peer_seconds:>10,.0f} records/s")
     ours = results["small"][0] / results["small"][1]
     peer = small_records / peer_seconds
-    print(f"throughput vs trailscraper: {ours / peer:.1f}x (goal >= 10x)")
+    print(f"throughput vs trailscraper: {ours / peer:.1f}x wall, {peer_cpu / results['small'][3]:.1f}x CPU "
+          "(goal >= 10x)")
     print(f"records/s on {options.small:,} records: {ours:,.0f} (goal >= 100,000); on {options.large:,}: "
           f"{results['large'][0] / results['large'][1]:,.0f}")
     print(f"peak RSS from {results['small'][0]:,} to {results['large'][0]:,} records: "

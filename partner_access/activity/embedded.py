@@ -31,9 +31,8 @@ from partner_access.activity.inputs import Skipped
 
 TABLE = "cloudtrail"
 BATCH_FILES = 256
-# A batch is also bounded by its compressed size, which bounds the memory one aggregation run needs (CloudTrail
-# JSON compresses about tenfold).
-BATCH_BYTES = 8 * 1024 * 1024
+# A batch is also bounded by the size of its JSON text, which bounds the memory one aggregation run needs.
+BATCH_BYTES = 48 * 1024 * 1024
 MEMORY_LIMIT = "1GB"
 # One trail file is one JSON object; CloudTrail's are megabytes, this bounds a hostile one.
 MAXIMUM_OBJECT_BYTES = 64 * 1024 * 1024
@@ -132,15 +131,24 @@ def aggregate_files(
     return EngineResult(rows=rows, skipped=skipped, records=records)
 
 
+def _text_size(file: str) -> int:
+    """The JSON text's size: a gzip member ends with it (modulo 4 GiB, RFC 1952 ISIZE); else the file's size."""
+    try:
+        with open(file, "rb") as stream:
+            if stream.read(2) != b"\x1f\x8b":
+                return os.path.getsize(file)
+            stream.seek(-4, os.SEEK_END)
+            return int.from_bytes(stream.read(4), "little")
+    except OSError:
+        return 0  # reported when it is read
+
+
 def batches(files: Sequence[str]) -> Iterator[list[str]]:
-    """Consecutive groups of at most BATCH_FILES files and, past the first file, at most BATCH_BYTES on disk."""
+    """Consecutive groups of at most BATCH_FILES files and, past the first file, at most BATCH_BYTES of JSON."""
     batch: list[str] = []
     size = 0
     for file in files:
-        try:
-            file_size = os.path.getsize(file)
-        except OSError:
-            file_size = 0  # reported when it is read
+        file_size = _text_size(file)
         if batch and (len(batch) >= BATCH_FILES or size + file_size > BATCH_BYTES):
             yield batch
             batch, size = [], 0
