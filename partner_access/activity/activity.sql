@@ -1,7 +1,8 @@
 -- The one aggregation behind `partner-access activity`, in Athena's (Trino) dialect, over a table with the columns
 -- of AWS's documented CloudTrail table for Athena (lower-case names; useridentity a struct; requestparameters,
 -- responseelements and additionaleventdata JSON text). The embedded engine runs this same text in DuckDB, over the
--- trail's files loaded into that shape (sqlglot translates the dialect); Athena runs it over the trail's table.
+-- trail's files loaded into that shape (with json_extract_scalar defined as a macro); Athena runs it over the
+-- trail's table. Keep to what both accept; the tests run it in DuckDB and parse it as Athena, Trino and Presto SQL.
 --
 -- It reads only columns of that documented table (whose sessioncontext has no sourceidentity: a session's source
 -- identity is taken from its AssumeRole, where it is requested and returned, and persists through chaining).

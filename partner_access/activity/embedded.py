@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from partner_access.activity.aggregation import (
+    DUCKDB_MACROS,
     AggregateRow,
     RowMerger,
+    athena_sql,
     cloudtrail_time,
-    duckdb_sql,
     row_from_values,
 )
 from partner_access.activity.inputs import Skipped
@@ -108,8 +109,10 @@ def aggregate_files(
             connection.execute("SET preserve_insertion_order = false")
             connection.execute("SET enable_progress_bar = false")
             connection.execute(CREATE_TABLE)
+            for macro in DUCKDB_MACROS:
+                connection.execute(macro)
             loader = _Loader(connection, scratch, cloudtrail_time(since), cloudtrail_time(until))
-            aggregation = duckdb_sql(TABLE, since, until)
+            aggregation = athena_sql(TABLE, since, until)
             merger = RowMerger()
             skipped: list[Skipped] = []
             records = 0

@@ -46,8 +46,8 @@ def _sections(report: Report, table: TableRenderer, heading: HeadingRenderer) ->
         lines += table(["eventSource", "eventName", "count", "denied"],
                        [[a.event_source, a.event_name, a.count, a.denied] for a in person.actions])
     lines += heading(2, f"Findings ({len(report.findings)})")
-    lines += table(["code", "account", "name", "message"],
-                   [[f.code, f.account, f.name, f.message] for f in report.findings]) if report.findings else ["none"]
+    # One line each: the messages are sentences, too long for a table column.
+    lines += [f"- {f.code} {f.account or '-'} {f.name or '-'}: {f.message}" for f in report.findings] or ["none"]
     if report.other_records:
         lines += heading(2, "Not people (left out)")
         lines += table(["principal", "records"], sorted(report.other_records.items()))

@@ -212,3 +212,14 @@ def test_batches_of_files_merge_into_the_same_report(week, tmp_path, monkeypatch
     batched = build_report(load_grants(str(folder / "Pulumi.yaml")), [str(folder / "AWSLogs")], *WEEK, tmp_path)
     assert batched.to_json() == whole.to_json()
     assert batched.records == whole.records
+
+
+def test_progress_bar_counts_files_on_standard_error(capsys):
+    from partner_access.activity.command import _progress_bar
+
+    assert _progress_bar(False) is None
+    show = _progress_bar(True)
+    show(128, 256)
+    show(256, 256)
+    error = capsys.readouterr().err
+    assert "128/256 files" in error and error.endswith("256/256 files\n")
