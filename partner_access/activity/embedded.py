@@ -200,13 +200,13 @@ class _Loader:
     def _check_files(self, files: list[str]) -> None:
         # A file that gave no rows is an empty (or out-of-window) log, or not a CloudTrail log at all; one with rows
         # without an eventTime holds something that is not a record. Python says which, naming the record.
-        loaded = {row[0] for row in self.connection.execute(
-            f"SELECT DISTINCT source_file FROM {TABLE} WHERE source_file IN (SELECT unnest(?))", [files]).fetchall()}
-        malformed = {row[0] for row in self.connection.execute(
-            f"SELECT DISTINCT source_file FROM {TABLE} WHERE eventtime IS NULL").fetchall()}
-        self.connection.execute(f"DELETE FROM {TABLE} WHERE eventtime IS NULL")
+        malformed_by_file = dict(self.connection.execute(
+            f"SELECT source_file, count(*) FILTER (WHERE eventtime IS NULL) FROM {TABLE} GROUP BY source_file"
+        ).fetchall())
+        if any(malformed_by_file.values()):
+            self.connection.execute(f"DELETE FROM {TABLE} WHERE eventtime IS NULL")
         for file in files:
-            if file not in loaded or file in malformed:
+            if malformed_by_file.get(file, 1):
                 problem = _diagnose(file)[0]
                 if problem is not None:
                     self.skipped.append(Skipped(file, problem))

@@ -154,7 +154,8 @@ def generate_week(folder: Path, sessions_per_user: int = 4, calls_per_session: i
             expected.sessions[person] = expected.sessions.get(person, 0) + 1
             for number in range(calls_per_session):
                 source, name = CALLS[number % len(CALLS)]
-                moment = start + timedelta(seconds=20 * (number + 1))
+                # Spread over the session's first 50 minutes, however many calls it makes.
+                moment = start + timedelta(seconds=(number + 1) * 3000 // (calls_per_session + 1))
                 week.call(REGIONS[number % len(REGIONS)], moment, ROLE, user, key, start, source, name, True, None)
                 expected.add(person, source, name)
             moment = start + timedelta(minutes=30)
