@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from components.grant_model import Grant
 from partner_access.activity.aggregation import AggregateRow
+from partner_access.activity.grants_config import grant_role_arn
 from partner_access.activity.report import Action, Person, Session
 
 # Console credentials are created by the switch itself; allow for the two clocks.
@@ -264,6 +265,6 @@ def _attribute_calls(row: AggregateRow, index: _SessionIndex, grant_roles: dict[
     # The grant's role, but the AssumeRole is not in these logs: still the partner's, by the grant's account.
     person = name_person(grant.partner_account_id, row.caller_session)
     result.count(person, source, name, row.records, row.denied)
-    result.used_by_role[grant.role_arn][(source, name)] += row.records - row.denied
-    result.sessionless.append(SessionlessCalls(person, grant.role_arn, row.caller_session, row.records,
+    result.used_by_role[grant_role_arn(grant)][(source, name)] += row.records - row.denied
+    result.sessionless.append(SessionlessCalls(person, grant_role_arn(grant), row.caller_session, row.records,
                                                row.event_time or ""))

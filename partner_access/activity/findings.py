@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from components.grant_model import Grant
 from partner_access.activity.attribution import Attribution, PersonKey, role_name
+from partner_access.activity.grants_config import known_partner_users
 from partner_access.activity.inputs import Skipped
 from partner_access.activity.report import Finding
 
@@ -33,8 +34,7 @@ FINDING_CODES: dict[str, str] = {
 
 
 def _known_users(grant: Grant) -> set[str]:
-    listed = {arn.rsplit("/", 1)[-1] for arn in grant.partner_principal_arns if ":user/" in arn}
-    return {name.casefold() for name in (*grant.known_partner_users, *listed)}
+    return {name.casefold() for name in known_partner_users(grant)}
 
 
 def findings(attribution: Attribution, grants: Sequence[Grant], skipped: Sequence[Skipped]) -> tuple[Finding, ...]:
@@ -60,7 +60,7 @@ def findings(attribution: Attribution, grants: Sequence[Grant], skipped: Sequenc
                     and session.session_name.casefold() not in _known_users(grant)):
                 finding(UNKNOWN_SESSION_NAME, person, f"session {session.session_name!r} into {session.role_arn} at "
                         f"{session.start} is not a partner user of grant {grant.grant_name!r} "
-                        f"({', '.join(grant.known_partner_users) or 'none listed'})")
+                        f"({', '.join(known_partner_users(grant)) or 'none listed'})")
             if session.mfa is False:
                 finding(SESSION_WITHOUT_MFA, person, f"session {session.session_name!r} into {session.role_arn} at "
                         f"{session.start} made calls without MFA (mfaAuthenticated false)")

@@ -8,6 +8,18 @@ from pathlib import Path
 from components.grant_model import GRANTS_KEY, Grant, GrantConfigError, parse_grants
 
 
+def grant_role_arn(grant: Grant) -> str:
+    """The grant's role ARN, from the model's fields (the report needs nothing else the model derives)."""
+    return f"arn:{grant.partition}:iam::{grant.host_account_id}:role{grant.role_path}{grant.role_name}"
+
+
+def known_partner_users(grant: Grant) -> tuple[str, ...]:
+    """The partner users a grant names: its users, its group's members, and users its principal ARNs list."""
+    members = grant.partner_group.members if grant.partner_group else ()
+    listed = tuple(arn.rsplit("/", 1)[-1] for arn in getattr(grant, "partner_principal_arns", ()) if ":user/" in arn)
+    return tuple(dict.fromkeys((*grant.partner_users, *members, *listed)))
+
+
 class ActivityError(Exception):
     """A problem with the command's input that stops the report: the message names the file or setting."""
 

@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from components.grant_model import Grant
+from partner_access.activity.grants_config import grant_role_arn
 from partner_access.activity.report import ProposedPolicy
 
 API_LINK_PATTERN = re.compile(r"API_([A-Za-z0-9]+)\.html")
@@ -30,6 +31,11 @@ ALWAYS_BLIND = (
     "Resources are '*': CloudTrail does not give every call's resource ARN; narrow Resource where you know it.",
     "Denied calls are not included: grant them only if the partner needs them.",
 )
+
+
+def preload() -> None:
+    """Loads the IAM database (a 13 MB JSON document) ahead of need, e.g. on a thread while DuckDB reads logs."""
+    _iam_definition()
 
 
 @cache
@@ -93,7 +99,7 @@ def propose(
 ) -> tuple[ProposedPolicy, ...]:
     proposals = []
     for grant in grants:
-        used = used_by_role.get(grant.role_arn, Counter())
+        used = used_by_role.get(grant_role_arn(grant), Counter())
         proposals.append(_proposal(grant, (key for key, count in used.items() if count > 0)))
     return tuple(proposals)
 
@@ -120,7 +126,7 @@ def _proposal(grant: Grant, used_calls: Iterable[tuple[str, str]]) -> ProposedPo
         document["Statement"].append({"Sid": "UsedInCloudTrail", "Effect": "Allow", "Action": list(used_sorted),
                                       "Resource": "*"})
     return ProposedPolicy(
-        role_arn=grant.role_arn,
+        role_arn=grant_role_arn(grant),
         document=document,
         used_actions=used_sorted,
         granted_unused=tuple(sorted(granted - {action.lower() for action in used_sorted})),
