@@ -43,12 +43,9 @@ MAXIMUM_OBJECT_BYTES = 64 * 1024 * 1024
 # requestParameters, responseElements and additionalEventData stay JSON text, as in Athena's table. Each file is
 # one JSON object; json_transform reads it into this shape in one pass (far faster than read_json's own
 # nested-struct path), missing keys as NULL.
-_SESSION_CONTEXT = {"attributes": {"mfaAuthenticated": "VARCHAR", "creationDate": "VARCHAR"},
-                    "sessionIssuer": {"type": "VARCHAR", "principalId": "VARCHAR", "arn": "VARCHAR",
-                                      "accountId": "VARCHAR", "userName": "VARCHAR"}}
+_SESSION_CONTEXT = {"attributes": {"mfaAuthenticated": "VARCHAR", "creationDate": "VARCHAR"}}
 _USER_IDENTITY = {"type": "VARCHAR", "principalId": "VARCHAR", "arn": "VARCHAR", "accountId": "VARCHAR",
-                  "accessKeyId": "VARCHAR", "userName": "VARCHAR", "invokedBy": "VARCHAR",
-                  "sessionContext": _SESSION_CONTEXT}
+                  "accessKeyId": "VARCHAR", "sessionContext": _SESSION_CONTEXT}
 _RECORD = {"eventTime": "VARCHAR", "eventSource": "VARCHAR", "eventName": "VARCHAR", "awsRegion": "VARCHAR",
            "sourceIPAddress": "VARCHAR", "errorCode": "VARCHAR", "recipientAccountId": "VARCHAR",
            "userIdentity": _USER_IDENTITY, "requestParameters": "JSON", "responseElements": "JSON",
