@@ -93,18 +93,20 @@ def main() -> None:
             print(f"partner-access activity, {records:>9,} records: {seconds:6.2f} s wall, {cpu:6.2f} s CPU, "
                   f"{records / seconds:>10,.0f} records/s ({records / cpu:,.0f} per CPU second), peak RSS {peak} MiB")
         trailscraper = _trailscraper(scratch)
-        small_records = results["small"][0]
-        pipeline = (f"{trailscraper} select --log-dir {scratch / 'small'} --from 2026-03-01 --to 2026-03-10 "
-                    f"| {trailscraper} generate")
-        peer_seconds, peer_cpu, _ = _run(["/bin/sh", "-c", pipeline])
-        print(f"trailscraper select | generate, {small_records:>9,} records: {peer_seconds:6.2f} s wall, "
-              f"{peer_cpu:6.2f} s CPU, {small_records / peer_seconds:>10,.0f} records/s")
-    ours = results["small"][0] / results["small"][1]
-    peer = small_records / peer_seconds
-    print(f"throughput vs trailscraper: {ours / peer:.1f}x wall, {peer_cpu / results['small'][3]:.1f}x CPU "
-          "(goal >= 10x)")
-    print(f"records/s on {options.small:,} records: {ours:,.0f} (goal >= 100,000); on {options.large:,}: "
-          f"{results['large'][0] / results['large'][1]:,.0f}")
+        peers = {}
+        for label in ("small", "large"):
+            pipeline = (f"{trailscraper} select --log-dir {scratch / label} --from 2026-03-01 --to 2026-03-10 "
+                        f"| {trailscraper} generate")
+            peer_seconds, peer_cpu, _ = _run(["/bin/sh", "-c", pipeline])
+            peers[label] = (peer_seconds, peer_cpu)
+            records = results[label][0]
+            print(f"trailscraper select | generate, {records:>9,} records: {peer_seconds:6.2f} s wall, "
+                  f"{peer_cpu:6.2f} s CPU, {records / peer_seconds:>10,.0f} records/s")
+    for label in ("small", "large"):
+        records, seconds, _, cpu = results[label]
+        peer_seconds, peer_cpu = peers[label]
+        print(f"{records:>9,} records: {records / seconds:,.0f} records/s (goal >= 100,000); "
+              f"vs trailscraper {peer_seconds / seconds:.1f}x wall, {peer_cpu / cpu:.1f}x CPU (goal >= 10x)")
     print(f"peak RSS from {results['small'][0]:,} to {results['large'][0]:,} records: "
           f"{results['large'][2] / results['small'][2]:.2f}x ({results['small'][2]} -> {results['large'][2]} MiB; "
           "goal: flat)")
