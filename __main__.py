@@ -21,13 +21,5 @@ components = {
 
 pulumi.export("side", settings.stack.side)
 pulumi.export("accountId", settings.stack.account_id)
-pulumi.export("grants", {
-    grant_name: {
-        "roleArn": component.role_arn,
-        "switchRoleUrl": component.switch_role_url,
-        "consoleNote": component.console_note,
-        "cliProfiles": component.cli_profiles,
-        "partnerPolicyArn": component.partner_policy_arn,
-    }
-    for grant_name, component in components.items()
-})
+# Keyed by each grant's name; `access` is one sentence per grant, so a preview diff says what changes in words.
+pulumi.export("grants", {grant_name: component.grant_outputs for grant_name, component in components.items()})

@@ -7,6 +7,7 @@ the same documents are checked by moto and an independent IAM evaluator in the t
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,8 +19,6 @@ POLICY_VERSION = "2012-10-17"
 # it is what makes CloudTrail's assumed-role/<role>/<session> name the person who switched.
 USERNAME_VARIABLE = "${aws:username}"
 
-# Trust policies are limited to 2,048 characters (whitespace not counted) unless the account's quota was raised.
-TRUST_POLICY_DEFAULT_MAX_CHARACTERS = 2048
 # The console switches only to roles whose path and name together fit in 64 characters.
 CONSOLE_MAX_ROLE_PATH_AND_NAME = 64
 
@@ -91,9 +90,15 @@ def partner_policy_document(grant: Grant) -> dict[str, Any]:
     return {"Version": POLICY_VERSION, "Statement": statements}
 
 
+def policy_json(document: Mapping[str, Any]) -> str:
+    """A policy document as the component hands it to the AWS provider."""
+    return json.dumps(dict(document))
+
+
 def trust_policy_size(document: dict[str, Any]) -> int:
-    """The size IAM counts against its trust policy limit: the document without whitespace."""
-    return len(json.dumps(document, separators=(",", ":")))
+    """The size IAM counts against its trust policy quota: the characters of the document as sent, whitespace not
+    counted (GetAccountSummary reports the quota "in non-whitespace characters")."""
+    return sum(1 for character in policy_json(document) if not character.isspace())
 
 
 def console_switch_blocker(grant: Grant) -> str | None:
@@ -114,7 +119,7 @@ def switch_role_url(grant: Grant) -> str | None:
     if console_switch_blocker(grant) is not None:
         return None
     role = f"{grant.role_path.lstrip('/')}{grant.role_name}"
-    query = urlencode({"account": grant.host_account_id, "roleName": role, "displayName": grant.effective_display_name})
+    query = urlencode({"account": grant.host_account_id, "roleName": role, "displayName": grant.display_name})
     return f"https://{SIGNIN_HOSTS[grant.partition]}/switchrole?{query}"
 
 

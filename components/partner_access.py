@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from components.access_summary import access_sentence
 from components.documents import (
     INLINE_POLICY_NAME,
     cli_profile,
     console_switch_blocker,
     partner_policy_document,
+    policy_json,
     switch_role_url,
     trust_policy_document,
 )
-from components.grant_model import Grant, Side, managed_policy_name
+from components.grant_model import Grant, managed_policy_name
+from components.namespace import NAMESPACE
+from components.stack_model import Side
 
-COMPONENT_TYPE = "partner-access:index:PartnerAccessGrant"
+COMPONENT_TYPE = f"{NAMESPACE}:index:PartnerAccessGrant"
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,8 @@ class PartnerAccessGrant(pulumi.ComponentResource):
 
     Outputs: role_arn, switch_role_url (None where the console cannot switch, with console_note saying why),
     cli_profiles (user name -> profile text; secret when an External ID is in it), partner_policy_arn (partner side
-    only, else None).
+    only, else None), access (one sentence: who may switch into the role, with what, under which conditions).
+    `grant_outputs` holds them by their output names, as the component registers them and the stack exports them.
 
     Children are named after the component: f"{name}-role", and f"{name}-managed/<policy>" or f"{name}-user/<user>"
     for the per-item ones, where "/" (which IAM names never contain) keeps two grants' children from colliding.
@@ -53,6 +58,8 @@ class PartnerAccessGrant(pulumi.ComponentResource):
     console_note: str | None
     cli_profiles: pulumi.Output[dict[str, str]]
     partner_policy_arn: pulumi.Output[str] | None
+    access: str
+    grant_outputs: dict[str, Any]
 
     def __init__(self, name: str, args: PartnerAccessGrantArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(COMPONENT_TYPE, name, None, opts)
@@ -74,20 +81,23 @@ class PartnerAccessGrant(pulumi.ComponentResource):
         self.switch_role_url = pulumi.Output.from_input(switch_role_url(grant))
         self.console_note = console_switch_blocker(grant)
         self.cli_profiles = self._cli_profiles(grant, args.external_id)
-        self.register_outputs({
+        self.access = access_sentence(grant)
+        self.grant_outputs = {
             "roleArn": self.role_arn,
             "switchRoleUrl": self.switch_role_url,
             "consoleNote": self.console_note,
             "cliProfiles": self.cli_profiles,
             "partnerPolicyArn": self.partner_policy_arn,
-        })
+            "access": self.access,
+        }
+        self.register_outputs(self.grant_outputs)
 
     @staticmethod
     def _trust_policy_json(grant: Grant, external_id: pulumi.Output[str] | None) -> pulumi.Input[str]:
         if external_id is None:
-            return json.dumps(trust_policy_document(grant))
+            return policy_json(trust_policy_document(grant))
         # Built inside apply so the document, which holds the External ID, stays secret in state and in previews.
-        return external_id.apply(lambda value: json.dumps(trust_policy_document(grant, value)))
+        return external_id.apply(lambda value: policy_json(trust_policy_document(grant, value)))
 
     def _create_role(self, name: str, grant: Grant, external_id: pulumi.Output[str] | None,
                      child: pulumi.ResourceOptions) -> pulumi.Output[str]:
@@ -114,7 +124,7 @@ class PartnerAccessGrant(pulumi.ComponentResource):
                 f"{name}-inline-policy",
                 role=role.name,
                 name=INLINE_POLICY_NAME,
-                policy=json.dumps(grant.inline_policy),
+                policy=policy_json(grant.inline_policy),
                 opts=child,
             )
         return role.arn
@@ -122,9 +132,9 @@ class PartnerAccessGrant(pulumi.ComponentResource):
     def _create_partner_access(self, name: str, grant: Grant, child: pulumi.ResourceOptions) -> pulumi.Output[str]:
         policy = aws.iam.Policy(
             f"{name}-assume-policy",
-            name=grant.effective_partner_policy_name,
+            name=grant.partner_policy_name,
             description=f"Switch into {grant.role_arn} (MFA required by its trust policy).",
-            policy=json.dumps(partner_policy_document(grant)),
+            policy=policy_json(partner_policy_document(grant)),
             opts=child,
         )
         for user in grant.partner_users:

@@ -1,4 +1,5 @@
-"""Reads this stack's raw settings from Pulumi config and hands them to the pure grant model to validate."""
+"""Reads this stack's raw config from Pulumi and hands it to the pure stack model to validate; the only place that
+touches Pulumi's config."""
 
 from __future__ import annotations
 
@@ -7,19 +8,19 @@ from dataclasses import dataclass
 import pulumi
 import pulumi.runtime
 
-from components.documents import TRUST_POLICY_DEFAULT_MAX_CHARACTERS, trust_policy_document, trust_policy_size
-from components.grant_model import (
-    GRANTS_KEY,
-    Grant,
-    GrantConfigError,
-    StackSide,
-    grants_for_stack,
-    parse_grants,
-    parse_stack_side,
-    validate_external_id,
-)
+from components.grant_model import Grant, GrantConfigError
+from components.stack_model import StackSide, load_stack
 
-PROJECT_NAMESPACE = "partner-access"
+
+class _PulumiConfig:
+    """The stack model's ConfigSource over the engine's config. Raw reads, not pulumi.Config: Config.get warns on a
+    secret, and the model decodes structured values itself so malformed ones get a message, not a traceback."""
+
+    def get(self, key: str) -> str | None:
+        return pulumi.runtime.get_config(key)
+
+    def is_secret(self, key: str) -> bool:
+        return pulumi.runtime.is_config_secret(key)
 
 
 @dataclass(frozen=True)
@@ -32,48 +33,15 @@ class StackSettings:
     external_ids: dict[str, pulumi.Output[str]]
 
 
-def _read_external_ids(grants: tuple[Grant, ...]) -> dict[str, str]:
-    # Read raw (config.get would warn on a secret) so the plain text is validated before any resource is registered.
-    external_ids: dict[str, str] = {}
-    for grant in grants:
-        if grant.external_id_secret is not None:
-            key = f"{PROJECT_NAMESPACE}:{grant.external_id_secret}"
-            external_ids[grant.grant_name] = validate_external_id(
-                grant, pulumi.runtime.get_config(key), pulumi.runtime.is_config_secret(key)
-            )
-    return external_ids
-
-
-def _check_trust_policy_sizes(grants: tuple[Grant, ...], external_ids: dict[str, str]) -> None:
-    # IAM refuses an oversized trust at deploy time, after other resources may have changed; refuse it at preview.
-    oversized = []
-    for grant in grants:
-        size = trust_policy_size(trust_policy_document(grant, external_ids.get(grant.grant_name)))
-        if size > TRUST_POLICY_DEFAULT_MAX_CHARACTERS:
-            oversized.append(
-                f"{GRANTS_KEY} grant {grant.grant_name!r}: its trust policy is {size} characters, over IAM's "
-                f"{TRUST_POLICY_DEFAULT_MAX_CHARACTERS}; list fewer partnerPrincipalArns (or trust the partner "
-                "account root and let the partner choose its users)"
-            )
-    if oversized:
-        raise GrantConfigError(oversized)
-
-
 def load_stack_settings() -> StackSettings:
     """The validated settings, or a clean RunError (no traceback) listing every bad setting; nothing is created."""
     try:
-        stack = parse_stack_side(
-            pulumi.Config(PROJECT_NAMESPACE).get("side"),
-            pulumi.Config("aws").get_object("allowedAccountIds"),
-        )
-        grants = grants_for_stack(stack, parse_grants(pulumi.Config(PROJECT_NAMESPACE).get_object("grants")))
-        external_ids = _read_external_ids(grants)
-        _check_trust_policy_sizes(grants, external_ids)
+        model = load_stack(_PulumiConfig())
     except GrantConfigError as error:
         raise pulumi.RunError(str(error)) from None
     # From here on an External ID only travels as a secret Output.
     return StackSettings(
-        stack=stack,
-        grants=grants,
-        external_ids={name: pulumi.Output.secret(value) for name, value in external_ids.items()},
+        stack=model.stack,
+        grants=model.grants,
+        external_ids={name: pulumi.Output.secret(value) for name, value in model.external_ids.items()},
     )

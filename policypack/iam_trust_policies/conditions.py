@@ -2,20 +2,24 @@
 
 A context maps lower-case condition keys to their value in the request, or to None when the key is absent from the
 request. Keys a context does not mention could hold anything, so clauses on them evaluate to None ("could be either").
-The rules follow the IAM reference: values of one key are ORed (NORed for negated operators); keys and operators are
-ANDed; a key absent from the request fails every operator except negated ones (which pass), ...IfExists (passes) and
-Null; ForAllValues passes and ForAnyValue fails on an absent key.
+The rules follow the IAM reference ("IAM JSON policy elements: Condition operators"): values of one key are ORed
+(NORed for negated operators); keys and operators are ANDed; a key absent from the request fails every operator except
+negated ones (which pass), ...IfExists (passes) and Null; ForAllValues passes and ForAnyValue fails on an absent key.
+ForAllValues:Null and ForAnyValue:Null quantify over the key's values: with the key absent the first holds and the
+second does not; with it present both test it as Null does.
 
-Policy variables ("${aws:PrincipalTag/mfa}") in values are substituted by IAM from the request, which the caller may
-shape, and a variable IAM cannot resolve may void the whole statement. A clause holding one is therefore never
-decided true; it is decided false only when its other values already make it false whatever the variable becomes.
+Policy variables ("${aws:PrincipalAccount}", Version 2012-10-17 only) are substituted from the context when it knows
+the key's value. A variable whose key could hold anything, or is absent (IAM then may void the whole statement), leaves
+the clause undecided unless its other values already make it false whatever the variable becomes.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
-from .documents import ConditionClause, glob_regex
+from .globs import arn_matches, glob_regex
+from .model import ConditionClause
 
 RequestContext = Mapping[str, "str | None"]
 
@@ -40,6 +44,53 @@ _NUMERIC_COMPARISONS = {
     "numericgreaterthan": lambda actual, expected: actual > expected,
     "numericgreaterthanequals": lambda actual, expected: actual >= expected,
 }
+NUMERIC_OPERATORS = frozenset(_NUMERIC_COMPARISONS)
+_STRING_PATTERN_OPERATORS = frozenset({"stringlike", "stringnotlike"})
+# ArnEquals matches like ArnLike: each of the six colon-delimited ARN components is matched separately and may hold
+# "*" and "?" (IAM User Guide, "IAM JSON policy elements: Condition operators", ARN condition operators).
+_ARN_OPERATORS = frozenset({"arnlike", "arnnotlike", "arnequals", "arnnotequals"})
+# ${key} or ${key, 'default'} (IAM User Guide, "IAM policy elements: Variables and tags").
+_VARIABLE_RE = re.compile(r"\$\{([^}]*)\}")
+_DEFAULT_RE = re.compile(r"^\s*([^,]+?)\s*,\s*'([^']*)'\s*$")
+_LITERAL_ESCAPES = {"*": "*", "?": "?", "$": "$"}
+
+
+def variable_keys(value: str) -> tuple[str, ...]:
+    """The lower-case keys of the policy variables in a value (escapes such as "${*}" are not variables)."""
+    keys = []
+    for body in _VARIABLE_RE.findall(value):
+        if body in _LITERAL_ESCAPES:
+            continue
+        default = _DEFAULT_RE.match(body)
+        keys.append((default.group(1) if default else body).strip().lower())
+    return tuple(keys)
+
+
+def resolve_variables(value: str, context: RequestContext, as_pattern: bool) -> str | None:
+    """The value with its variables substituted from the context; None when one is not known there. Substituted text
+    is literal, so for a pattern its wildcard characters are escaped."""
+    unresolved = False
+
+    def substitute(match: re.Match[str]) -> str:
+        nonlocal unresolved
+        body = match.group(1)
+        if body in _LITERAL_ESCAPES:
+            return match.group(0) if as_pattern else body
+        default = _DEFAULT_RE.match(body)
+        key = (default.group(1) if default else body).strip().lower()
+        if key in context and context[key] is not None:
+            text = context[key] or ""
+        elif default is not None and key in context:
+            text = default.group(2)
+        else:
+            unresolved = True
+            return ""
+        if as_pattern:
+            return "".join("${" + character + "}" if character in "*?$" else character for character in text)
+        return text
+
+    resolved = _VARIABLE_RE.sub(substitute, value)
+    return None if unresolved else resolved
 
 
 def clause_truth(clause: ConditionClause, context: RequestContext) -> bool | None:
@@ -48,25 +99,52 @@ def clause_truth(clause: ConditionClause, context: RequestContext) -> bool | Non
         return None
     actual = context[clause.key_lower]
     operator = clause.base_operator
+    plain_values = clause.plain_values
+    patterns = clause.patterns
+    unresolved = False
+    if clause.variable_values:
+        resolved_plain = list(plain_values)
+        resolved_patterns = list(patterns)
+        for value in clause.variable_values:
+            plain = resolve_variables(value, context, as_pattern=False)
+            if plain is None:
+                unresolved = True
+                continue
+            resolved_plain.append(plain)
+            pattern = resolve_variables(value, context, as_pattern=True)
+            resolved_patterns.append(pattern if pattern is not None else plain)
+        plain_values, patterns = tuple(resolved_plain), tuple(resolved_patterns)
+    truth = _decided_truth(clause, operator, actual, plain_values, patterns)
+    if not unresolved:
+        return truth
+    # An unresolved variable could match as well, or void the statement: only a falsehood no value can lift (an
+    # absent key under a positive operator, a literal match under a negated one) decides.
+    if truth is False and operator != "null" and (actual is None or operator in _NEGATED_OPERATORS):
+        return False
+    return None
+
+
+def _decided_truth(
+    clause: ConditionClause,
+    operator: str,
+    actual: str | None,
+    plain_values: tuple[str, ...],
+    patterns: tuple[str, ...],
+) -> bool | None:
     if operator == "null":
-        truth = _null_truth(clause.plain_values, actual)
-        return None if clause.has_variable else truth
+        if actual is None and clause.set_qualifier is not None:
+            return clause.set_qualifier == "forallvalues"
+        return _null_truth(plain_values, actual)
     if actual is None:
         if clause.if_exists or clause.set_qualifier == "forallvalues":
-            truth = True
-        elif clause.set_qualifier == "foranyvalue":
-            truth = False
-        else:
-            truth = operator in _NEGATED_OPERATORS
-        return None if truth and clause.has_variable else truth
-    matched = _any_value_matches(operator, actual, clause)
-    negated = operator in _NEGATED_OPERATORS
-    if clause.has_variable:
-        # The variable may match too, or void the statement: only a literal match under a negated operator decides.
-        return False if matched and negated else None
+            return True
+        if clause.set_qualifier == "foranyvalue":
+            return False
+        return operator in _NEGATED_OPERATORS
+    matched = _any_value_matches(operator, actual, plain_values, patterns)
     if matched is None:
         return None
-    return not matched if negated else matched
+    return not matched if operator in _NEGATED_OPERATORS else matched
 
 
 def conditions_truth(clauses: Iterable[ConditionClause], context: RequestContext) -> bool | None:
@@ -90,17 +168,19 @@ def _null_truth(values: tuple[str, ...], actual: str | None) -> bool:
     return False
 
 
-def _any_value_matches(operator: str, actual: str, clause: ConditionClause) -> bool | None:
-    """Whether any literal policy value matches the request value, ignoring negation; None for operators not
-    modelled."""
-    values = clause.plain_values
-    if operator in ("stringequals", "stringnotequals", "arnequals", "arnnotequals"):
+def _any_value_matches(
+    operator: str, actual: str, values: tuple[str, ...], patterns: tuple[str, ...]
+) -> bool | None:
+    """Whether any policy value matches the request value, ignoring negation; None for operators not modelled."""
+    if operator in ("stringequals", "stringnotequals"):
         return actual in values
     if operator in ("stringequalsignorecase", "stringnotequalsignorecase"):
         folded = actual.casefold()
         return any(value.casefold() == folded for value in values)
-    if operator in ("stringlike", "stringnotlike", "arnlike", "arnnotlike"):
-        return any(glob_regex(pattern).fullmatch(actual) is not None for pattern in clause.patterns)
+    if operator in _STRING_PATTERN_OPERATORS:
+        return any(glob_regex(pattern).fullmatch(actual) is not None for pattern in patterns)
+    if operator in _ARN_OPERATORS:
+        return any(arn_matches(pattern, actual) for pattern in patterns)
     if operator == "bool":
         lowered = actual.lower()
         return any(value.lower() == lowered for value in values)

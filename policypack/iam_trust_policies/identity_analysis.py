@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .documents import MalformedPolicyError, PolicyKind, Statement, parse_policy
+from .findings import Finding, finding
+from .globs import glob_patterns_intersect
+from .model import MalformedPolicyError, PolicyKind, Statement
+from .parsing import parse_policy
 
 # Every role ARN, as a glob over its six ARN segments (partition, account and path are free).
 _ROLE_ARN_SEGMENTS = ("arn", "*", "iam", "", "*", "role/*")
@@ -15,8 +18,9 @@ _ANY_TEXT = "\x00"
 _GENERIC_ROLE_ARN = f"arn:{_ANY_TEXT}:iam::{_ANY_TEXT}:role/{_ANY_TEXT}"
 
 
-def wildcard_assume_role_messages(document: object) -> list[str]:
-    """One message per Allow statement granting sts:AssumeRole on "*" or on a wildcard that can match roles.
+def wildcard_assume_role_findings(document: object, where: str = "the policy") -> list[Finding]:
+    """One finding per Allow statement granting sts:AssumeRole on "*" or on a wildcard that can match roles; where
+    names the document in messages (e.g. the resource input holding it).
 
     Malformed documents yield nothing: the provider rejects them before they matter.
     """
@@ -24,7 +28,7 @@ def wildcard_assume_role_messages(document: object) -> list[str]:
         statements = parse_policy(document, PolicyKind.IDENTITY)
     except MalformedPolicyError:
         return []
-    messages: list[str] = []
+    findings: list[Finding] = []
     for statement in statements:
         if not statement.is_allow or not statement.grants_assume_role:
             continue
@@ -32,13 +36,18 @@ def wildcard_assume_role_messages(document: object) -> list[str]:
         if problem is None:
             continue
         through = " (through NotAction)" if statement.not_action_patterns is not None else ""
-        messages.append(
-            f"{statement.title} allows sts:AssumeRole{through} {problem}, so its holders can assume every "
-            "matching role that trusts their account, including roles created later. List the exact role ARNs in "
-            "Resource, "
-            'e.g. "arn:aws:iam::111122223333:role/partner-read-only".'
+        findings.append(
+            finding(
+                "WILDCARD-002" if statement.resource_patterns is None else "WILDCARD-001",
+                f"{where}: {statement.title} allows sts:AssumeRole{through} {problem}, so its holders can assume "
+                "every matching role that trusts their account, including roles created later. List the exact "
+                'role ARNs in Resource, e.g. "arn:aws:iam::111122223333:role/partner-read-only".',
+                {"statement_index": statement.index, "Resource": ["<the exact role ARNs>"]},
+                statement_index=statement.index,
+                sid=statement.sid,
+            )
         )
-    return messages
+    return findings
 
 
 def grants_full_admin(document: object) -> bool:
@@ -114,37 +123,3 @@ def _covers_every_role(pattern: str) -> bool:
         ".*" if c == "*" else f"[^{_ANY_TEXT}]" if c == "?" else re.escape(c) for c in pattern
     )
     return re.fullmatch(only_star_matches_any_text, _GENERIC_ROLE_ARN, re.DOTALL) is not None
-
-
-def glob_patterns_intersect(first: str, second: str) -> bool:
-    """Whether some string matches both IAM globs ("*" any run of characters, "?" one character).
-
-    A search over pairs of positions (how far each pattern has been matched), iterative so long patterns cannot
-    exhaust the stack.
-    """
-    end = (len(first), len(second))
-    seen = {(0, 0)}
-    pending = [(0, 0)]
-    while pending:
-        i, j = pending.pop()
-        if (i, j) == end:
-            return True
-        first_star = i < len(first) and first[i] == "*"
-        second_star = j < len(second) and second[j] == "*"
-        successors = []
-        if first_star:
-            successors.append((i + 1, j))  # the star matches nothing more
-        if second_star:
-            successors.append((i, j + 1))
-        if i < len(first) and j < len(second):
-            if first_star and not second_star:
-                successors.append((i, j + 1))  # the star swallows the other pattern's next character
-            elif second_star and not first_star:
-                successors.append((i + 1, j))
-            elif not first_star and (first[i] == second[j] or "?" in (first[i], second[j])):
-                successors.append((i + 1, j + 1))
-        for successor in successors:
-            if successor not in seen:
-                seen.add(successor)
-                pending.append(successor)
-    return False

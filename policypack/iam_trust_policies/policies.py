@@ -34,16 +34,17 @@ from pulumi_policy.proxy import (
 )
 from pulumi_policy.secret import Secret
 
-from .documents import UNKNOWN, contains_unknown
-from .identity_analysis import wildcard_assume_role_messages
-from .resource_checks import (
+from .identity_analysis import wildcard_assume_role_findings
+from .model import UNKNOWN, contains_unknown
+from .resources import (
     ADMIN_CHECK_RESOURCE_TYPES,
     DEFAULT_MAX_SESSION_DURATION_SECONDS,
     ROLE_TRUST_PROPERTIES,
     StackResource,
     admin_role_findings,
+    carries_identity_documents,
     embedded_documents,
-    max_session_message,
+    max_session_finding,
     own_account_ids,
 )
 from .trust_analysis import external_id_violations, mfa_violations, open_trust_violations
@@ -227,14 +228,16 @@ def _validate_open_trust(args: ResourceValidationArgs, report_violation: ReportV
 
 
 def _validate_wildcard_assume_role(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if not carries_identity_documents(args.resource_type):
+        return
     props = plain_value(args.props)
     if not isinstance(props, dict):
         return
     for where, document in embedded_documents(args.resource_type, props):
         if document is None or contains_unknown(document):
             continue
-        for message in wildcard_assume_role_messages(document):
-            report_violation(f"{where}: {message}", None)
+        for finding in wildcard_assume_role_findings(document, where):
+            report_violation(finding.message, None)
 
 
 def _validate_max_session(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -246,9 +249,9 @@ def _validate_max_session(args: ResourceValidationArgs, report_violation: Report
         return
     if not isinstance(limit, int | float):
         return
-    message = max_session_message(document, duration, own, limit)
-    if message is not None:
-        report_violation(message, None)
+    finding = max_session_finding(document, duration, own, limit)
+    if finding is not None:
+        report_violation(finding.message, None)
 
 
 def _validate_admin_roles(args: StackValidationArgs, report_violation: ReportViolation) -> None:

@@ -1,30 +1,19 @@
-"""Who outside a role's own accounts can assume it, and under which requests: the trust-policy checks.
-
-Method: a request that matters (say, "no MFA") is modelled as one or more request contexts that fix the relevant
-condition keys and leave every other key open. An Allow statement lets a principal in when its conditions are not
-definitely false in such a context (an attacker controls the open keys); a Deny statement only protects when its
-principal and action cover the request and its conditions are definitely true there. Each context is checked on its
-own, so two Deny statements that each cover one way of calling without MFA together protect the role.
+"""The trust-policy questions the policies ask (MFA, External ID, open trust, cross-account principals) and their
+findings; who gets in is decided in access.py.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
-from .conditions import RequestContext, clause_truth, conditions_truth
-from .documents import (
-    ConditionClause,
-    MalformedPolicyError,
-    PolicyKind,
-    Principal,
-    Statement,
-    account_of_arn,
-    json_text,
-    parse_policy,
-)
+from .access import ExposedGrant, RequestScenario, exposed_grants
+from .conditions import clause_truth
+from .findings import REDACTED, Finding, finding
+from .model import ConditionClause, MalformedPolicyError, PolicyKind, Principal, Statement, account_of_arn
+from .parsing import parse_policy
 
 MFA_PRESENT_KEY = "aws:MultiFactorAuthPresent"
 MFA_AGE_KEY = "aws:MultiFactorAuthAge"
@@ -54,17 +43,13 @@ _NEGATIVE_MATCH_OPERATORS = frozenset(
 MFA_KEYS = frozenset({MFA_PRESENT_KEY.lower(), MFA_AGE_KEY.lower()})
 MFA_FIX_CLAUSE = {"Bool": {MFA_PRESENT_KEY: "true"}}
 EXTERNAL_ID_KEYS = frozenset({EXTERNAL_ID_KEY.lower()})
-EXTERNAL_ID_FIX_CLAUSE = {"StringEquals": {EXTERNAL_ID_KEY: "<the External ID agreed with the third party>"}}
+EXTERNAL_ID_FIX_CLAUSE = {"StringEquals": {EXTERNAL_ID_KEY: REDACTED}}
 NARROWING_FIX_CLAUSE = {"StringEquals": {"aws:PrincipalOrgID": "<your organization ID, o-...>"}}
+# A message lists at most this many Deny statements by name.
+MAX_LISTED_DENIES = 5
 
-
-# Compared by identity: scenarios are the module's constants.
-@dataclass(frozen=True, eq=False)
-class RequestScenario:
-    description: str
-    context: RequestContext
-
-
+# Requests without MFA. Whether every role session carries aws:MultiFactorAuthPresent is not documented, so both
+# shapes are tried for every caller (see docs/policy-pack.md, "Finding codes").
 NO_MFA_SCENARIOS = (
     RequestScenario(
         "a request signed with long-term access keys (aws:MultiFactorAuthPresent and aws:MultiFactorAuthAge absent)",
@@ -80,200 +65,39 @@ NO_EXTERNAL_ID_SCENARIOS = (RequestScenario("a request without an External ID", 
 ANY_REQUEST_SCENARIOS = (RequestScenario("some request", {}),)
 
 
-@dataclass(frozen=True)
-class TrustViolation:
-    """One Allow statement (or the whole document, when malformed) that breaks a trust rule."""
-
-    message: str
-    statement_index: int | None = None
-    sid: str | None = None
-    principals: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ExposedGrant:
-    statement: Statement
-    principals: tuple[Principal, ...]
-    scenarios: tuple[RequestScenario, ...]
-    uncovering_denies: tuple[Statement, ...]
-
-
-PRINCIPAL_ACCOUNT_KEY = "aws:principalaccount"
-PRINCIPAL_ARN_KEY = "aws:principalarn"
-_PRINCIPAL_KEYS = frozenset({PRINCIPAL_ACCOUNT_KEY, PRINCIPAL_ARN_KEY})
-# A message lists at most this many Deny statements by name.
-MAX_LISTED_DENIES = 5
-
-
-def _principal_context(context: RequestContext, principal: Principal) -> RequestContext:
-    """The context with the keys IAM derives from the caller bound, when the principal fixes them: a caller named by
-    an account or ARN always has that aws:PrincipalAccount, and a user or role ARN is its aws:PrincipalArn."""
-    if principal.is_wildcard or principal.account_id is None:
-        return context
-    bound = {**context, PRINCIPAL_ACCOUNT_KEY: principal.account_id}
-    arn = principal.identity_arn
-    if arn is not None:
-        bound[PRINCIPAL_ARN_KEY] = arn
-    return bound
-
-
-@dataclass(slots=True)
-class _DenyState:
-    """For one request context: the Deny statements that certainly apply, the undecided ones that might, and the
-    conditional ones that do not certainly apply (named in messages)."""
-
-    context: RequestContext
-    applying: list[Statement]
-    possible: list[Statement]
-    missed: list[Statement]
-
-    @classmethod
-    def of(cls, context: RequestContext, decided: list[Statement], undecided: list[Statement]) -> _DenyState:
-        if not decided and not undecided:
-            return cls(context, [], [], [])  # most trust policies have no Deny at all
-        applying: list[Statement] = []
-        missed: list[Statement] = []
-        for deny in decided:
-            if conditions_truth(deny.conditions, context) is True:
-                applying.append(deny)
-            elif deny.conditions:
-                missed.append(deny)
-        possible = [deny for deny in undecided if conditions_truth(deny.conditions, context) is not False]
-        return cls(context, applying, possible, missed)
-
-
-def exposed_grants(
-    statements: list[Statement],
-    own_account_ids: frozenset[str],
-    scenarios: tuple[RequestScenario, ...],
-    principal_filter: frozenset[str] | None = None,
-) -> list[ExposedGrant]:
-    """Allow statements letting a principal outside own_account_ids assume the role in one of the scenarios.
-
-    principal_filter, when given, keeps only principals of those accounts (used for third parties). A grant that
-    an undecided Deny (one holding values not known yet) might cover is not reported: it is checked again at `up`.
-    When some condition tests aws:PrincipalAccount or aws:PrincipalArn, each principal is checked with the values
-    it fixes bound (see _principal_context); otherwise one context per scenario serves every principal.
-    """
-    decided: list[Statement] = []
-    undecided: list[Statement] = []
-    binds_principal = False
-    for statement in statements:
-        if not statement.is_allow and statement.grants_assume_role:
-            (undecided if statement.undecided else decided).append(statement)
-        if not binds_principal and statement.conditions:
-            binds_principal = any(clause.key_lower in _PRINCIPAL_KEYS for clause in statement.conditions)
-    unbound_states = [_DenyState.of(scenario.context, decided, undecided) for scenario in scenarios]
-    bound_states: dict[tuple[int, str, str | None], _DenyState] = {}
-
-    def state_for(scenario_index: int, principal: Principal) -> _DenyState:
-        if not binds_principal or principal.is_wildcard or principal.account_id is None:
-            return unbound_states[scenario_index]
-        key = (scenario_index, principal.account_id, principal.identity_arn)
-        state = bound_states.get(key)
-        if state is None:
-            context = _principal_context(scenarios[scenario_index].context, principal)
-            state = bound_states[key] = _DenyState.of(context, decided, undecided)
-        return state
-
-    grants: list[ExposedGrant] = []
-    for statement in statements:
-        if not statement.is_allow or not statement.grants_assume_role:
-            continue
-        principals = [
-            principal
-            for principal in statement.effective_principals
-            if principal.is_outside(own_account_ids)
-            and (principal_filter is None or principal.account_id in principal_filter)
-        ]
-        if not principals:
-            continue
-        conditions = statement.conditions
-        # Ordered sets (dicts): who gets in, under which scenarios, and which conditional Deny statements that
-        # cover them by principal and action do not certainly apply. Principals are keyed by their text, which
-        # determines them (see parse_principal) and hashes far faster than the dataclass.
-        exposed_principals: dict[str, Principal] = {}
-        exposed_scenarios: list[RequestScenario] = []
-        missed_denies: dict[Statement, None] = {}
-        for scenario_index, scenario in enumerate(scenarios):
-            if not binds_principal and conditions and conditions_truth(conditions, scenario.context) is False:
-                continue
-            unbound_state = unbound_states[scenario_index]
-            exposed_here = False
-            for principal in principals:
-                state = state_for(scenario_index, principal) if binds_principal else unbound_state
-                if binds_principal and conditions_truth(conditions, state.context) is False:
-                    continue
-                if state.applying and any(_deny_covers_principal(deny, principal) for deny in state.applying):
-                    continue
-                if state.possible and any(_deny_covers_principal(deny, principal) for deny in state.possible):
-                    continue
-                exposed_principals.setdefault(principal.text, principal)
-                exposed_here = True
-                for deny in state.missed:
-                    if _deny_covers_principal(deny, principal):
-                        missed_denies[deny] = None
-            if exposed_here:
-                exposed_scenarios.append(scenario)
-        if exposed_principals:
-            grants.append(
-                ExposedGrant(
-                    statement,
-                    tuple(exposed_principals.values()),
-                    tuple(exposed_scenarios),
-                    tuple(sorted(missed_denies, key=_statement_index)) if missed_denies else (),
-                )
-            )
-    return grants
-
-
-def _statement_index(statement: Statement) -> int:
-    return statement.index
-
-
-def _deny_covers_principal(deny: Statement, principal: Principal) -> bool:
-    if deny.not_principals is not None:
-        # Denies everyone except the listed principals: covers ours only if none of them could be ours.
-        return not principal.is_wildcard and not any(
-            excluded.is_wildcard or excluded.account_id is None or excluded.account_id == principal.account_id
-            for excluded in deny.not_principals
-        )
-    for denied in deny.principals or ():
-        if denied.is_wildcard:
-            return True
-        if principal.is_wildcard:
-            continue
-        if denied.text == principal.text:
-            return True
-        if denied.is_whole_account and denied.account_id is not None and denied.account_id == principal.account_id:
-            return True
-    return False
-
-
-def mfa_violations(document: object, own_account_ids: frozenset[str]) -> list[TrustViolation]:
+def mfa_violations(document: object, own_account_ids: frozenset[str]) -> list[Finding]:
     """Violations of "every cross-account trust requires MFA" in a trust policy (dict or JSON string).
 
-    Empty exactly when no principal outside own_account_ids (or anyone, for "*") could be allowed sts:AssumeRole in
-    a request without MFA. A malformed document yields one violation saying what is wrong; this never raises.
+    Empty exactly when no caller outside own_account_ids could be allowed sts:AssumeRole in a request without MFA.
+    A malformed document yields one finding saying what is wrong (a DOC- code); this never raises.
     """
     try:
         statements = parse_policy(document, PolicyKind.TRUST)
     except MalformedPolicyError as error:
-        return [TrustViolation(message=f"The role's trust policy is malformed: {error}.")]
+        return [malformed_finding(error)]
     return [
         _violation(
             grant,
+            "MFA-002" if _has_clause_on(grant.statement, MFA_KEYS) else "MFA-001",
             "without MFA",
-            _mfa_problem(grant),
+            _clauses_problem(grant, MFA_KEYS, "MFA"),
             _fixed_condition(grant.statement.raw_condition, MFA_KEYS, MFA_FIX_CLAUSE),
         )
         for grant in exposed_grants(statements, own_account_ids, NO_MFA_SCENARIOS)
     ]
 
 
+def malformed_finding(error: MalformedPolicyError) -> Finding:
+    return finding(error.code, f"The role's trust policy is malformed: {error}.")
+
+
+def _has_clause_on(statement: Statement, keys: frozenset[str]) -> bool:
+    return any(clause.key_lower in keys for clause in statement.conditions)
+
+
 def external_id_violations(
     document: object, own_account_ids: frozenset[str], third_party_account_ids: frozenset[str]
-) -> list[TrustViolation]:
+) -> list[Finding]:
     """Statements letting a listed third-party account assume the role without an sts:ExternalId.
 
     Malformed documents yield nothing here: the MFA policy reports them once.
@@ -288,6 +112,7 @@ def external_id_violations(
     return [
         _violation(
             grant,
+            "EXTID-002" if _has_clause_on(grant.statement, EXTERNAL_ID_KEYS) else "EXTID-001",
             "without an External ID",
             "a third party must present an sts:ExternalId so that others cannot use it as a confused deputy; "
             + _clauses_problem(grant, EXTERNAL_ID_KEYS, "External ID"),
@@ -297,7 +122,7 @@ def external_id_violations(
     ]
 
 
-def open_trust_violations(document: object) -> list[TrustViolation]:
+def open_trust_violations(document: object) -> list[Finding]:
     """Allow statements trusting "*" (or NotPrincipal) for sts:AssumeRole with nothing narrowing the caller."""
     try:
         statements = parse_policy(document, PolicyKind.TRUST)
@@ -307,7 +132,7 @@ def open_trust_violations(document: object) -> list[TrustViolation]:
         return []
     if any(statement.undecided for statement in statements):
         return []  # a statement not known yet might narrow the trust; checked again at `up`
-    violations: list[TrustViolation] = []
+    violations: list[Finding] = []
     for statement in statements:
         if not statement.is_allow or not statement.grants_assume_role:
             continue
@@ -317,13 +142,13 @@ def open_trust_violations(document: object) -> list[TrustViolation]:
             continue
         fix = _fixed_condition(statement.raw_condition, frozenset(), NARROWING_FIX_CLAUSE)
         violations.append(
-            TrustViolation(
-                message=(
-                    f"{statement.title} trusts {_principal_names(statement.effective_principals)} to "
-                    "call sts:AssumeRole with no condition narrowing the caller (aws:PrincipalAccount, "
-                    "aws:PrincipalOrgID, aws:PrincipalArn, aws:SourceAccount, aws:SourceArn, ...), so any AWS "
-                    f"account can try. Name the trusted accounts as principals, or set its Condition to {fix}."
-                ),
+            finding(
+                "OPEN-001",
+                f"{statement.title} trusts {_principal_names(statement.effective_principals)} to "
+                "call sts:AssumeRole with no condition narrowing the caller (aws:PrincipalAccount, "
+                "aws:PrincipalOrgID, aws:PrincipalArn, aws:SourceAccount, aws:SourceArn, ...), so any AWS "
+                f"account can try. Name the trusted accounts as principals, or set its Condition to {_json(fix)}.",
+                {"statement_index": statement.index, "Condition": fix},
                 statement_index=statement.index,
                 sid=statement.sid,
                 principals=tuple(principal.text for principal in statement.effective_principals),
@@ -389,7 +214,9 @@ def _deny_narrows_wildcard(statement: Statement) -> bool:
     )
 
 
-def _violation(grant: ExposedGrant, missing: str, problem: str, fixed_condition: str) -> TrustViolation:
+def _violation(
+    grant: ExposedGrant, code: str, missing: str, problem: str, fixed_condition: dict[str, Any]
+) -> Finding:
     statement = grant.statement
     principal_names = _principal_names(grant.principals)
     requests = " and ".join([scenario.description for scenario in grant.scenarios])
@@ -404,18 +231,16 @@ def _violation(grant: ExposedGrant, missing: str, problem: str, fixed_condition:
     message = (
         f"{statement.title} lets {principal_names} assume this role {missing}: {requests} "
         f"{'is' if len(grant.scenarios) == 1 else 'are'} allowed; {problem}.{deny_note} "
-        f"Set the statement's Condition to {fixed_condition}."
+        f"Set the statement's Condition to {_json(fixed_condition)}."
     )
-    return TrustViolation(
-        message=message,
+    return finding(
+        code,
+        message,
+        {"statement_index": statement.index, "Condition": fixed_condition},
         statement_index=statement.index,
         sid=statement.sid,
         principals=tuple([principal.text for principal in grant.principals]),
     )
-
-
-def _mfa_problem(grant: ExposedGrant) -> str:
-    return _clauses_problem(grant, MFA_KEYS, "MFA")
 
 
 def _clauses_problem(grant: ExposedGrant, keys: frozenset[str], what: str) -> str:
@@ -423,7 +248,7 @@ def _clauses_problem(grant: ExposedGrant, keys: frozenset[str], what: str) -> st
     if not clauses:
         return f"the statement has no {what} condition"
     passing = [
-        clause.render()
+        render_clause(clause)
         for clause in clauses
         if any(clause_truth(clause, scenario.context) is not False for scenario in grant.scenarios)
     ]
@@ -432,16 +257,34 @@ def _clauses_problem(grant: ExposedGrant, keys: frozenset[str], what: str) -> st
 
 def _fixed_condition(
     raw_condition: dict[str, Any], replaced_keys: frozenset[str], required: dict[str, dict[str, str]]
-) -> str:
-    """The statement's Condition with clauses on replaced_keys dropped and the required clause added, as JSON."""
+) -> dict[str, Any]:
+    """The statement's Condition with clauses on replaced_keys dropped and the required clause added; External ID
+    values shown as REDACTED."""
     fixed: dict[str, Any] = {}
     for operator, keys in raw_condition.items():
-        kept = {key: value for key, value in keys.items() if key.lower() not in replaced_keys}
+        kept = {
+            key: REDACTED if key.lower() in EXTERNAL_ID_KEYS else value
+            for key, value in keys.items()
+            if key.lower() not in replaced_keys
+        }
         if kept:
             fixed[operator] = kept
     for operator, keys in required.items():
         fixed[operator] = {**fixed.get(operator, {}), **keys}
-    return json_text(fixed)
+    return fixed
+
+
+def _json(value: object) -> str:
+    return json.dumps(value)
+
+
+def render_clause(clause: ConditionClause) -> str:
+    """The clause as a message quotes it, External ID values shown as REDACTED."""
+    if clause.key_lower in EXTERNAL_ID_KEYS:
+        shown: object = REDACTED
+    else:
+        shown = clause.values[0] if len(clause.values) == 1 else list(clause.values)
+    return f"{clause.operator} {_json({clause.key: shown})}"
 
 
 def _principal_names(principals: Iterable[Principal]) -> str:

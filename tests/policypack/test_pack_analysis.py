@@ -4,16 +4,14 @@ import json
 
 import pytest
 
-from iam_trust_policies.documents import UNKNOWN, contains_unknown, glob_regex
-from iam_trust_policies.identity_analysis import (
-    glob_patterns_intersect,
-    grants_full_admin,
-    wildcard_assume_role_messages,
-)
-from iam_trust_policies.resource_checks import (
+from iam_trust_policies.findings import FINDING_CODES, REDACTED, code_of
+from iam_trust_policies.globs import glob_patterns_intersect, glob_regex
+from iam_trust_policies.identity_analysis import grants_full_admin, wildcard_assume_role_findings
+from iam_trust_policies.model import UNKNOWN, contains_unknown
+from iam_trust_policies.resources import (
     StackResource,
     admin_role_findings,
-    max_session_message,
+    max_session_finding,
     own_account_ids,
     pinned_account_id,
 )
@@ -258,11 +256,14 @@ def test_without_any_own_account_every_account_principal_counts_as_cross_account
     assert flagged(trust(allow({"AWS": HOST})), own=frozenset())
 
 
-def test_star_narrowed_by_principal_account_is_still_flagged():
+def test_star_narrowed_to_the_own_account_admits_no_foreign_caller():
+    # Every signed request carries aws:PrincipalAccount, and a foreign caller never has an own-account value.
     narrowed = {"StringEquals": {"aws:PrincipalAccount": HOST, "aws:PrincipalOrgID": "o-abc"}}
-    [violation] = mfa_violations(trust(allow("*", narrowed)), OWN)
+    assert not flagged(trust(allow("*", narrowed)))
+    to_partner = {"StringEquals": {"aws:PrincipalAccount": [HOST, PARTNER]}}
+    [violation] = mfa_violations(trust(allow("*", to_partner)), OWN)
     assert violation.principals == ("*",)
-    assert not flagged(trust(allow("*", {**narrowed, **MFA_TRUE})))
+    assert not flagged(trust(allow("*", {**to_partner, **MFA_TRUE})))
 
 
 def test_allow_with_not_principal_counts_as_open_to_anyone():
@@ -280,21 +281,28 @@ def test_statement_given_as_an_object_and_a_json_string_document_are_analysed():
 # --- messages ------------------------------------------------------------------------------------------------------
 
 
-def test_message_names_statement_principals_problem_and_the_exact_fixing_condition():
-    condition = {"BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}, "StringEquals": {"sts:ExternalId": "x"}}
+def test_finding_has_the_code_and_the_exact_fixing_condition_with_the_external_id_redacted():
+    condition = {"BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}, "StringEquals": {"sts:ExternalId": "x42"}}
     [violation] = mfa_violations(trust(allow(condition=condition)), OWN)
-    assert 'Statement "Partner" (index 0)' in violation.message
-    assert PARTNER_ROOT in violation.message
-    assert 'BoolIfExists {"aws:MultiFactorAuthPresent": "true"} does not require MFA' in violation.message
-    fix = {"StringEquals": {"sts:ExternalId": "x"}, "Bool": {"aws:MultiFactorAuthPresent": "true"}}
-    assert violation.message.endswith(f"Set the statement's Condition to {json.dumps(fix)}.")
+    assert violation.code == "MFA-002"
+    assert code_of(violation.message) == "MFA-002"
+    assert violation.sid == "Partner" and violation.principals == (PARTNER_ROOT,)
+    fixed = {"StringEquals": {"sts:ExternalId": REDACTED}, "Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    assert violation.fix == {"statement_index": 0, "Condition": fixed}
+    assert "x42" not in violation.message
+
+
+def test_a_statement_without_any_mfa_condition_is_mfa_001():
+    [violation] = mfa_violations(trust(allow()), OWN)
+    assert violation.code == "MFA-001"
+    assert violation.fix == {"statement_index": 0, "Condition": MFA_TRUE}
 
 
 def test_applying_the_suggested_condition_fixes_the_statement():
     for condition in DOES_NOT_REQUIRE_MFA.values():
         statement = allow(condition=condition)
         [violation] = mfa_violations(trust(statement), OWN)
-        fixed = json.loads(violation.message.rsplit("Condition to ", 1)[1].rstrip("."))
+        fixed = violation.fix["Condition"]
         assert mfa_violations(trust({**statement, "Condition": fixed}), OWN) == []
 
 
@@ -302,8 +310,8 @@ def test_message_names_a_statement_without_sid_by_index():
     statement = allow(sid=None)
     del statement["Sid"]
     [violation] = mfa_violations(trust(allow(condition=MFA_TRUE), statement), OWN)
-    assert violation.message.startswith(f"Statement index 1 lets {PARTNER_ROOT} assume this role without MFA")
-    assert violation.statement_index == 1
+    assert violation.message.startswith(f"MFA-001: Statement index 1 lets {PARTNER_ROOT} assume this role")
+    assert violation.statement_index == 1 and violation.sid is None
 
 
 def test_message_lists_every_exposed_principal_of_the_statement():
@@ -316,33 +324,75 @@ def test_message_lists_every_exposed_principal_of_the_statement():
 
 
 @pytest.mark.parametrize(
-    ("document", "explanation"),
+    ("document", "code"),
     [
-        ("{not json", "not valid JSON"),
-        ("[1, 2]", "must be a JSON object"),
-        (42, "must be a JSON object, not a number"),
-        (None, "not null"),
-        ({"Version": "2012-10-17"}, "has no Statement"),
-        ({"Statement": "Allow"}, "Statement must be an object or a list"),
-        ({"Statement": [7]}, "statement index 0 must be an object"),
-        (trust({**allow(), "Effect": "allow"}), 'Effect "allow"'),
-        (trust({"Effect": "Allow", "Action": "sts:AssumeRole"}), "exactly one of Principal and NotPrincipal"),
-        (trust({"Effect": "Allow", "Principal": "*"}), "exactly one of Action and NotAction"),
-        (trust(allow(principal={"AWS": 5})), "must be a string or a list of strings"),
-        (trust(allow(principal="someone")), 'must be "*" or an object'),
-        (trust(allow(condition=["Bool"])), "Condition must be an object"),
-        (trust(allow(condition={"Bool": {"aws:MultiFactorAuthPresent": {"x": 1}}})), "values must be strings"),
-        ("[" * 10_000, "not valid JSON"),
-        ('{"Statement": [], "Statement": []}', 'the key "Statement" twice'),
-        (trust(allow(principal={"AWS": "arn:aws:iam::*:root"})), 'names the principal "arn:aws:iam::*:root"'),
-        (trust(allow(principal={1: "x"})), "the key 1, which is not a string"),
-        (trust(allow(condition={"Bool": {2: "true"}})), "the key 2, which is not a string"),
+        ("{not json", "DOC-001"),
+        ("[1, 2]", "DOC-001"),
+        (42, "DOC-001"),
+        (None, "DOC-001"),
+        ("[" * 10_000, "DOC-001"),
+        ('{"Statement": [], "Statement": []}', "DOC-001"),
+        (trust(allow(principal={1: "x"})), "DOC-001"),
+        (trust(allow(condition={"Bool": {2: "true"}})), "DOC-001"),
+        ({"Version": "2012-10-17"}, "DOC-003"),
+        ({"Statement": "Allow"}, "DOC-003"),
+        ({"Version": "2012-10-17", "Statement": []}, "DOC-003"),
+        ({"Version": "2012-10-18", "Statement": [allow()]}, "DOC-002"),
+        ({"Version": 2012, "Statement": [allow()]}, "DOC-002"),
+        (trust(allow(sid="Partner-1")), "DOC-004"),
+        (trust(allow(sid="Partner one")), "DOC-004"),
+        (trust(allow(sid="Same", condition=MFA_TRUE), allow(sid="Same", condition=MFA_TRUE)), "DOC-004"),
+        ({"Statement": [7]}, "DOC-005"),
+        (trust({**allow(), "Effect": "allow"}), "DOC-005"),
+        (trust({"Effect": "Allow", "Action": "sts:AssumeRole"}), "DOC-005"),
+        (trust({"Effect": "Allow", "Principal": "*"}), "DOC-005"),
+        (trust(allow(principal={"AWS": 5})), "DOC-005"),
+        (trust(allow(principal="someone")), "DOC-005"),
+        (trust(allow(principal={"AWS": "arn:aws:iam::*:root"})), "DOC-006"),
+        (trust(allow(principal={"AWS": "AIDAJQABLZS4A3QDU576Q"})), "DOC-006"),
+        (trust(allow(principal={"AWS": "22222222222"})), "DOC-006"),
+        (trust(allow(principal={"AWS": f"arn:aws:iam::{PARTNER}:group/partners"})), "DOC-006"),
+        (trust(allow(principal={"AWS": f"arn:aws:s3:::{PARTNER}"})), "DOC-006"),
+        (trust(allow(condition=["Bool"])), "DOC-007"),
+        (trust(allow(condition={"Bool": {"aws:MultiFactorAuthPresent": {"x": 1}}})), "DOC-007"),
+        (trust(allow(condition={"BoolEquals": {"aws:MultiFactorAuthPresent": "true"}})), "DOC-007"),
+        (trust(allow(condition={"NullIfExists": {"aws:MultiFactorAuthAge": "false"}})), "DOC-007"),
+        (trust({**allow(condition=MFA_TRUE), "Resource": "*"}), "DOC-008"),
+        (trust({**allow(condition=MFA_TRUE), "NotResource": "arn:aws:s3:::b"}), "DOC-008"),
     ],
 )
-def test_malformed_documents_are_one_violation_that_says_what_is_wrong(document, explanation):
+def test_documents_iam_refuses_are_one_malformed_finding_with_its_code(document, code):
     [violation] = mfa_violations(document, OWN)
-    assert violation.message.startswith("The role's trust policy is malformed:")
-    assert explanation in violation.message
+    assert violation.code == code
+    assert violation.message.startswith(f"{code}: The role's trust policy is malformed: ")
+
+
+def test_malformed_messages_say_iam_refuses_the_document_and_why():
+    [version] = mfa_violations({"Version": "2012-10-18", "Statement": [allow()]}, OWN)
+    assert "IAM accepts only" in version.message and "refuses" in version.message
+    [resource] = mfa_violations(trust({**allow(condition=MFA_TRUE), "Resource": "*"}), OWN)
+    assert "prohibited field Resource" in resource.message
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"Statement": [allow(condition=MFA_TRUE)]},
+        {"Version": "2008-10-17", "Statement": [allow(condition=MFA_TRUE)]},
+        trust(allow(sid="", condition=MFA_TRUE), allow(sid="", condition=MFA_TRUE)),
+        trust(allow(principal={"AWS": f"arn:aws:sts::{PARTNER}:assumed-role/ops/alice"}, condition=MFA_TRUE)),
+        trust(allow(principal={"AWS": f"arn:aws:sts::{PARTNER}:federated-user/bob"}, condition=MFA_TRUE)),
+        trust(allow(principal={"AWS": f"arn:aws:iam::{PARTNER}:role/path/to/ops"}, condition=MFA_TRUE)),
+        trust(allow(condition={"ForAnyValue:StringLikeIfExists": {"aws:TagKeys": "x"}, **MFA_TRUE})),
+    ],
+)
+def test_documents_iam_accepts_are_not_malformed(document):
+    assert mfa_violations(document, OWN) == []
+
+
+def test_every_code_the_pack_reports_is_registered_with_a_meaning():
+    assert all(meaning.strip() for meaning in FINDING_CODES.values())
+    assert {"SKIP-001", "SKIP-002"} <= set(FINDING_CODES)
 
 
 # --- External ID for third parties ---------------------------------------------------------------------------------
@@ -351,8 +401,8 @@ def test_malformed_documents_are_one_violation_that_says_what_is_wrong(document,
 def test_third_party_without_external_id_is_flagged_and_with_it_passes():
     third_parties = frozenset({PARTNER})
     [violation] = external_id_violations(trust(allow(condition=MFA_TRUE)), OWN, third_parties)
-    assert "without an External ID" in violation.message
-    assert '"sts:ExternalId"' in violation.message
+    assert violation.code == "EXTID-001"
+    assert violation.fix["Condition"]["StringEquals"] == {"sts:ExternalId": REDACTED}
     with_external_id = {**MFA_TRUE, "StringEquals": {"sts:ExternalId": "partner-42"}}
     assert external_id_violations(trust(allow(condition=with_external_id)), OWN, third_parties) == []
 
@@ -451,14 +501,16 @@ def test_own_accounts_combine_exemptions_provider_pin_and_role_arn():
     [(43200, 3600, True), (43200.0, 43200, False), (3600, 3600, False), (None, 3600, False), ("7200", 3600, True)],
 )
 def test_max_session_is_flagged_above_the_limit_for_cross_account_roles(duration, limit, flagged_session):
-    message = max_session_message(trust(allow(condition=MFA_TRUE)), duration, OWN, limit)
-    assert (message is not None) is flagged_session
-    if message:
-        assert PARTNER_ROOT in message and f"{limit:g}" in message
+    finding = max_session_finding(trust(allow(condition=MFA_TRUE)), duration, OWN, limit)
+    assert (finding is not None) is flagged_session
+    if finding:
+        assert finding.code == "SESSION-001"
+        assert finding.principals == (PARTNER_ROOT,)
+        assert finding.fix == {"maxSessionDuration": limit}
 
 
 def test_max_session_ignores_roles_trusted_only_by_their_own_account():
-    assert max_session_message(trust(allow({"AWS": HOST})), 43200, OWN, 3600) is None
+    assert max_session_finding(trust(allow({"AWS": HOST})), 43200, OWN, 3600) is None
 
 
 # --- identity policies: AssumeRole on wildcards ---------------------------------------------------------------------
@@ -487,14 +539,16 @@ def identity(*statements):
     ],
 )
 def test_assume_role_on_wildcard_resources(statement, is_flagged):
-    assert bool(wildcard_assume_role_messages(identity(statement))) is is_flagged
-    assert bool(wildcard_assume_role_messages(json.dumps(identity(statement)))) is is_flagged
+    assert bool(wildcard_assume_role_findings(identity(statement))) is is_flagged
+    assert bool(wildcard_assume_role_findings(json.dumps(identity(statement)))) is is_flagged
 
 
 def test_wildcard_message_names_the_statement_the_resource_and_the_not_action_route():
     statement = {"Sid": "Ops", "Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}
-    [message] = wildcard_assume_role_messages(identity(statement))
-    assert message.startswith('Statement "Ops" (index 0) allows sts:AssumeRole (through NotAction) on "*"')
+    [finding] = wildcard_assume_role_findings(identity(statement), "policy")
+    assert finding.code == "WILDCARD-001"
+    assert finding.message.startswith('WILDCARD-001: policy: Statement "Ops" (index 0) allows sts:AssumeRole')
+    assert finding.statement_index == 0
 
 
 @pytest.mark.parametrize(
@@ -693,8 +747,12 @@ CI_SESSION = f"arn:aws:sts::{PARTNER}:assumed-role/ci/s"
         # A whole account's callers have many ARNs; an assumed-role ARN does not show the role's path.
         ({"AWS": PARTNER_ROOT}, {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{PARTNER}:user/*"}}, False),
         ({"AWS": CI_SESSION}, {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*"}}, False),
-        # "*" means anyone, our own account included, so "not our account" does not cover it.
-        ("*", {"StringNotEquals": {"aws:PrincipalAccount": HOST}}, False),
+        # Every foreign caller carries its own aws:PrincipalAccount, so "not our account" covers all of them.
+        ("*", {"StringNotEquals": {"aws:PrincipalAccount": HOST}}, True),
+        ("*", {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{HOST}:*"}}, True),
+        ("*", {"Null": {"aws:PrincipalArn": "false"}}, True),
+        ("*", {"StringLike": {"aws:PrincipalAccount": "*"}}, True),
+        ("*", {"StringNotEquals": {"aws:PrincipalAccount": PARTNER}}, False),
     ],
 )
 def test_deny_conditions_on_the_principal_are_decided_per_principal(allowed, principal_condition, protects):

@@ -1,6 +1,7 @@
 """Property-based: no document, however odd, crashes a policy; the suggested MFA fix always fixes."""
 
 import json
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,8 +16,8 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from iam_trust_policies.documents import UNKNOWN, contains_unknown
-from iam_trust_policies.identity_analysis import grants_full_admin, wildcard_assume_role_messages
+from iam_trust_policies.identity_analysis import grants_full_admin, wildcard_assume_role_findings
+from iam_trust_policies.model import UNKNOWN, contains_unknown
 from iam_trust_policies.policies import POLICIES
 from iam_trust_policies.trust_analysis import (
     cross_account_principals,
@@ -102,9 +103,20 @@ def statements(draw):
     return statement
 
 
+def unique_sids(body):
+    """IAM refuses two statements with one Sid: a repeated one gets its position appended."""
+    seen = set()
+    for position, statement in enumerate(body):
+        sid = statement.get("Sid")
+        if sid and sid in seen:
+            statement["Sid"] = sid = f"{sid}{position}"
+        seen.add(sid)
+    return body
+
+
 trust_documents = st.builds(
     lambda body, as_object: {"Version": "2012-10-17", "Statement": body[0] if as_object and body else body},
-    st.lists(statements(), min_size=1, max_size=5),
+    st.lists(statements(), min_size=1, max_size=5).map(unique_sids),
     st.booleans(),
 )
 
@@ -114,7 +126,7 @@ def every_pure_check(document):
     external_id_violations(document, OWN, THIRD_PARTIES)
     open_trust_violations(document)
     cross_account_principals(document, OWN)
-    wildcard_assume_role_messages(document)
+    wildcard_assume_role_findings(document)
     grants_full_admin(document)
 
 
@@ -122,8 +134,8 @@ OPTIONS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 
 CONFIG = {"thirdPartyAccountIds": list(THIRD_PARTIES), "exemptAccountIds": list(OWN)}
 
 
-def every_policy(resource_type, props):
-    """Run every policy's validate on one resource, stack policies on a one-resource stack; report nothing back."""
+def every_policy(resource_type, props, report=lambda message, urn=None: None):
+    """Run every policy's validate on one resource, stack policies on a one-resource stack."""
     engine_props = unknown_checking_proxy(deserialize_properties(props))
     for policy in POLICIES:
         if isinstance(policy, ResourceValidationPolicy):
@@ -131,7 +143,38 @@ def every_policy(resource_type, props):
         else:
             resource = PolicyResource(resource_type, engine_props, "urn:x", "x", OPTIONS, None, None, [], {})
             args = StackValidationArgs([resource], CONFIG)
-        policy.validate(args, lambda message, urn=None: None)
+        policy.validate(args, report)
+
+
+EXTERNAL_ID = "Xq7-partner-secret"
+external_id_clauses = st.sampled_from(
+    [
+        {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}},
+        {"StringEqualsIfExists": {"STS:externalid": [EXTERNAL_ID, "other"]}},
+        {"StringNotEquals": {"sts:ExternalId": EXTERNAL_ID}, "BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}},
+        {"StringLike": {"sts:ExternalId": EXTERNAL_ID + "*"}},
+    ]
+)
+
+
+@PROPERTY_SETTINGS
+@given(trust_documents, st.lists(external_id_clauses, min_size=1, max_size=3))
+def test_no_external_id_value_reaches_a_message_or_a_fix(document, clauses):
+    body = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
+    for statement, clause in zip(body, clauses, strict=False):
+        statement["Condition"] = {**statement.get("Condition", {}), **clause}
+    messages = []
+    every_policy("aws:iam/role:Role", {"assumeRolePolicy": json.dumps(document), "maxSessionDuration": 43200},
+                 lambda message, urn=None: messages.append(message))
+    findings = [
+        *mfa_violations(document, OWN),
+        *external_id_violations(document, OWN, THIRD_PARTIES),
+        *open_trust_violations(document),
+    ]
+    messages += [finding.message for finding in findings]
+    assert all(EXTERNAL_ID not in message for message in messages)
+    assert all(EXTERNAL_ID not in json.dumps(finding.fix) for finding in findings)
+    assert all(re.match(r"^[A-Z]+-\d{3}: ", message) for message in messages)
 
 
 @PROPERTY_SETTINGS
@@ -182,8 +225,7 @@ def test_requiring_mfa_on_every_allow_statement_always_passes(document):
 def test_every_reported_fix_clears_its_statement(document):
     for violation in mfa_violations(document, OWN):
         body = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
-        fixed_condition = json.loads(violation.message.rsplit("Condition to ", 1)[1].rstrip("."))
-        body[violation.statement_index]["Condition"] = fixed_condition
+        body[violation.statement_index]["Condition"] = violation.fix["Condition"]
         remaining = mfa_violations(document, OWN)
         assert violation.statement_index not in {v.statement_index for v in remaining}
 

@@ -3,12 +3,20 @@
 For each generated trust document, the evaluator (principalmapper, via support.iam_evaluator) is asked whether some
 principal outside our own accounts can assume the role without MFA, i.e. with aws:MultiFactorAuthPresent absent
 (long-term access keys) or "false" (temporary credentials obtained without MFA). The callers tried are every foreign
-principal the document's Allow statements name, plus an arbitrary foreign user wherever they trust "*". Each caller
-holds an identity policy allowing everything, so only the trust policy decides. The pack must flag the document
-exactly when the evaluator lets one of them in. "*" means anyone (issue 3), so an identity of our own account is tried
-for it too. Policy variables in condition values are substituted from the request, so callers are tried without and
-with the principal tag the generated variables name. IAM refuses partial wildcards in principals, so a document naming
-one must be reported as malformed rather than judged.
+principal the document's Allow statements name, plus, wherever they trust "*", a user of each foreign account the
+generator uses and of an account the document never names. Each caller holds an identity policy allowing everything,
+so only the trust policy decides. The pack must flag the document exactly when the evaluator lets one of them in.
+Identities of our own accounts never count, also under "*": aws:PrincipalAccount and aws:PrincipalArn tell them apart.
+Policy variables in condition values are substituted from the request, so callers are tried without and with the
+principal tag the generated variables name. IAM refuses partial wildcards in principals, so a document naming one must
+be reported as malformed rather than judged.
+
+Documents here have Version 2012-10-17 or 2008-10-17 (literal "${...}"); support.iam_evaluator honours both.
+principalmapper, with that module around it, does not model: federated users and assumed-role session principals as
+callers (every caller here is an IAM user or a role session), the root user's inability to assume roles, session tags
+and the sts:TagSession they need, default values in policy variables, and ARN operators component by component (it
+matches whole strings). It reads an unresolvable variable as voiding its statement, where the pack stays undecided.
+Those rules are checked against the SMT oracle (test_pack_vs_oracle.py) and by the cases in test_pack_iam_rules.py.
 """
 
 from __future__ import annotations
@@ -44,7 +52,6 @@ OWN_PRINCIPALS = ["111111111111", "arn:aws:iam::444444444444:root", "arn:aws:iam
 principal_names = st.sampled_from(FOREIGN_PRINCIPALS + OWN_PRINCIPALS)
 # IAM accepts "*" alone as a principal; these are refused when the role is created.
 PARTIAL_WILDCARD_PRINCIPALS = [f"arn:aws:iam::{FOREIGN_ACCOUNT}:user/*", "arn:aws:iam::*:root"]
-OWN_INSIDER = "insider"
 MFA_TAG = "aws:PrincipalTag/mfa"
 MFA_TAG_VARIABLE = "${" + MFA_TAG + "}"
 allow_principals = st.one_of(
@@ -99,11 +106,14 @@ variable_clauses = st.sampled_from([
     ("StringLike", MFA_PRESENT, ["true", MFA_TAG_VARIABLE]),
     ("Bool", MFA_PRESENT, MFA_TAG_VARIABLE),
 ])
-# Only on Allow statements naming principals: a "*" trust has no account the pack could bind.
+# Every signed request carries aws:PrincipalAccount and aws:PrincipalArn, so they decide "*" trusts too.
 principal_account_clauses = st.sampled_from([
     ("StringEquals", "aws:PrincipalAccount", FOREIGN_ACCOUNT),
     ("StringNotEquals", "aws:PrincipalAccount", FOREIGN_ACCOUNT),
     ("StringEquals", "aws:PrincipalAccount", sorted(OWN_ACCOUNTS)),
+    ("ArnLike", "aws:PrincipalArn", "arn:aws:iam::111111111111:role/self"),
+    ("ArnLike", "aws:PrincipalArn", f"arn:aws:iam::{FOREIGN_ACCOUNT}:user/*"),
+    ("ArnNotLike", "aws:PrincipalArn", "arn:aws:iam::111111111111:*"),
 ])
 
 
@@ -113,8 +123,7 @@ def allow_statements(draw: st.DrawFn) -> dict:
     statement = {"Effect": "Allow", "Principal": principal, **draw(assume_role_actions)}
     clauses = draw(st.lists(mfa_clauses, max_size=3))
     clauses += draw(st.lists(variable_clauses, max_size=1))
-    if principal not in ("*", {"AWS": "*"}):
-        clauses += draw(st.lists(principal_account_clauses, max_size=1))
+    clauses += draw(st.lists(principal_account_clauses, max_size=1))
     if clauses:
         statement["Condition"] = condition_block(clauses)
     return statement
@@ -164,7 +173,8 @@ def deny_statements(draw: st.DrawFn) -> dict:
 def trust_documents(draw: st.DrawFn) -> dict:
     statements = draw(st.lists(allow_statements(), min_size=1, max_size=2))
     statements += draw(st.lists(deny_statements(), max_size=2))
-    return {"Version": "2012-10-17", "Statement": draw(st.permutations(statements))}
+    version = draw(st.sampled_from(["2012-10-17", "2012-10-17", "2012-10-17", "2008-10-17"]))
+    return {"Version": version, "Statement": draw(st.permutations(statements))}
 
 
 def caller_for(principal: str) -> Caller | None:
@@ -200,8 +210,10 @@ def foreign_callers(document: dict) -> list[Caller]:
     allowed = named_principals(document, "Allow")
     candidates = [caller_for(name) for name in allowed]
     if "*" in allowed:
-        own_account = sorted(OWN_ACCOUNTS)[0]
-        candidates.append(Caller(own_account, OWN_INSIDER, identity_policies=(ALLOW_EVERYTHING,)))
+        candidates += [
+            Caller(account, ACCOUNT_STAND_IN, identity_policies=(ALLOW_EVERYTHING,))
+            for account in (FOREIGN_ACCOUNT, "333333333333")
+        ]
     mentioned = [caller_for(name) for name in named_principals(document) if name not in PARTIAL_WILDCARD_PRINCIPALS]
     for caller in list(candidates):
         if caller is not None and caller.name == ACCOUNT_STAND_IN:

@@ -2,7 +2,8 @@
 
 First the evaluator itself is checked on textbook cases, so a bug in it cannot hide a bug in the documents; then, for
 several grant shapes, who can and who cannot assume the host role with the trust and partner policies the builders
-render.
+render; then that each grant's `access` sentence states what those documents enforce, and that federated sessions
+are shut out as the grant model warns.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from dataclasses import dataclass, replace
 
 import pytest
 
+from components.access_summary import access_sentence, condition_clauses, duration
 from components.documents import partner_policy_document, trust_policy_document
-from components.grant_model import Grant
+from components.grant_model import Grant, PartnerGroup
 from support.iam_evaluator import AssumeRoleRequest, Caller, Mfa, can_assume_role, request_context, resolve_policy
 
 HOST = "111111111111"
@@ -289,7 +291,7 @@ def test_role_path_is_part_of_the_role_arn_both_sides_use():
 
 def test_a_listed_partner_role_cannot_satisfy_the_session_name_rule():
     """A role session has no aws:username, so the default "session name is the user name" rule shuts it out; such a
-    grant needs requireSessionNameIsUsername: false (see the report to the lead)."""
+    grant needs requireSessionNameIsUsername: false, which the grant model insists on."""
     role_principal = f"arn:aws:iam::{PARTNER}:role/partner-ci"
     ci_session = Caller(account_id=PARTNER, name="partner-ci", kind="role")
     strict = Shape(grant(partner_principal_arns=(role_principal,)))
@@ -298,3 +300,85 @@ def test_a_listed_partner_role_cannot_satisfy_the_session_name_rule():
     assert not strict.verdict(strict.request("partner-ci"), ci_session)
     assert relaxed.verdict(relaxed.request("partner-ci"), ci_session)
     assert not relaxed.verdict(relaxed.request("partner-ci", mfa=Mfa.ABSENT), ci_session)
+
+
+# --- The access sentence says what the documents enforce -----------------------------------------------------------
+
+
+def with_partner_side(shape: Shape) -> Shape:
+    """The shape with a direct user (alice) and a created group with one member (bob)."""
+    return replace(shape, grant=replace(shape.grant, partner_users=("alice",),
+                                        partner_group=PartnerGroup(name="operators", members=("bob",))))
+
+
+@shapes
+def test_the_access_sentence_names_who_gets_in_and_into_which_role(shape):
+    shape = with_partner_side(shape)
+    sentence = access_sentence(shape.grant)
+    assert "User alice and the members of group operators (created here with bob)" in sentence
+    assert f"of partner account {PARTNER}" in sentence and shape.grant.role_arn in sentence
+    listed = shape.grant.partner_principal_arns
+    for name, caller in (("alice", shape.partner_user("alice")), ("bob", shape.partner_user("bob", via_group=True))):
+        admitted = not listed or caller.arn in listed
+        assert shape.verdict(shape.request(name), caller) is admitted
+    assert ("as far as the trust admits them" in sentence) is bool(listed)
+    other_role = replace(shape.grant, role_name="another-role")
+    assert not can_assume_role(shape.partner_user(), other_role.role_arn,
+                               trust_policy_document(other_role, shape.external_id), shape.request())
+
+
+@shapes
+def test_each_condition_the_access_sentence_states_is_one_the_trust_enforces(shape):
+    shape = with_partner_side(shape)
+    the_grant = shape.grant
+    conditions = condition_clauses(the_grant)
+    assert all(condition in access_sentence(the_grant) for condition in conditions)
+    assert conditions[0] == "only with MFA"
+    assert not shape.verdict(shape.request(mfa=Mfa.ABSENT)) and not shape.verdict(shape.request(mfa=Mfa.FALSE))
+
+    states_age = any("after their MFA sign-in" in condition for condition in conditions)
+    assert states_age is (the_grant.max_mfa_age_seconds is not None)
+    if states_age:
+        limit = the_grant.max_mfa_age_seconds
+        assert f"less than {duration(limit)} after their MFA sign-in" in conditions
+        assert shape.verdict(shape.request(mfa_age_seconds=limit - 1))
+        assert not shape.verdict(shape.request(mfa_age_seconds=limit))
+    else:
+        assert shape.verdict(shape.request(mfa_age_seconds=86400))
+
+    states_session_name = "with the session name set to their own IAM user name" in conditions
+    assert states_session_name is the_grant.require_session_name_is_username
+    assert shape.verdict(shape.request(session_name="someone-else")) is not states_session_name
+
+    states_external_id = any("External ID" in condition for condition in conditions)
+    assert states_external_id is (the_grant.external_id_secret is not None)
+    if states_external_id:
+        assert not shape.verdict(shape.request(external_id=None))
+        assert shape.external_id not in access_sentence(the_grant)
+
+    states_source_identity = "with their own IAM user name as source identity" in conditions
+    assert states_source_identity is the_grant.require_source_identity
+    if states_source_identity:
+        assert not shape.verdict(shape.request(source_identity=None))
+
+
+def test_without_the_session_name_rule_the_sentence_and_the_trust_both_drop_it():
+    shape = with_partner_side(Shape(grant(require_session_name_is_username=False)))
+    assert "session name" not in access_sentence(shape.grant)
+    assert shape.verdict(shape.request(session_name="any-name"))
+
+
+# --- Federated sessions cannot meet the trust --------------------------------------------------------------------
+
+
+@shapes
+@pytest.mark.parametrize("mfa", [Mfa.ABSENT, Mfa.FALSE, Mfa.PRESENT])
+def test_an_identity_center_session_is_refused_by_the_default_trust(shape, mfa):
+    """An IAM Identity Center user switches from a role session of account B: it has no aws:username, so the
+    session-name rule refuses it whatever MFA context it carried; without MFA context the MFA rule refuses it too."""
+    sso_session = Caller(account_id=PARTNER, name="AWSReservedSSO_ReadOnly_0123456789abcdef", kind="role",
+                         path="/aws-reserved/sso.amazonaws.com/",
+                         identity_policies=(partner_policy_document(shape.grant),))
+    request = shape.request("alice@partner.example", mfa=mfa)
+    assert "aws:username" not in request_context(sso_session, request)
+    assert not shape.verdict(request, sso_session)

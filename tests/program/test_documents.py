@@ -1,13 +1,23 @@
-"""The pure document builders on their own: exact documents, links and profiles for each grant shape."""
+"""The pure document builders on their own: exact documents, links, profiles, the trust size IAM counts and the
+access sentence, for each grant shape."""
 
 from __future__ import annotations
 
 import configparser
+import json
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from components.documents import cli_profile, partner_policy_document, switch_role_url, trust_policy_document
+from components.access_summary import access_sentence, duration
+from components.documents import (
+    cli_profile,
+    partner_policy_document,
+    policy_json,
+    switch_role_url,
+    trust_policy_document,
+    trust_policy_size,
+)
 from components.grant_model import Grant, PartnerGroup
 
 HOST = "111111111111"
@@ -139,3 +149,85 @@ def test_cli_profile_for_a_source_identity_role_says_how_to_set_one():
     text = cli_profile(make_grant(require_source_identity=True), "alice")
     assert "--source-identity alice" in text
     assert read_profile(text)["role_session_name"] == "alice"
+
+
+# --- The size IAM counts against the trust quota ------------------------------------------------------------------
+
+
+def test_trust_size_counts_the_document_as_sent_without_whitespace():
+    grant = make_grant(max_mfa_age_seconds=900, external_id_secret="k", require_source_identity=True,
+                       partner_principal_arns=(f"arn:aws:iam::{PARTNER}:user/alice",))
+    document = trust_policy_document(grant, external_id="ext-id-1")
+    sent = policy_json(document)
+    assert trust_policy_size(document) == len(sent) - sum(character.isspace() for character in sent)
+    assert trust_policy_size(document) == len(json.dumps(document, separators=(",", ":")))
+    assert trust_policy_size(json.loads(json.dumps(document, indent=4))) == trust_policy_size(document)
+
+
+# --- The access sentence ------------------------------------------------------------------------------------------
+
+
+def test_access_sentence_for_the_default_grant():
+    grant = make_grant(partner_users=("alice",), managed_policy_arns=("arn:aws:iam::aws:policy/ReadOnlyAccess",))
+    assert access_sentence(grant) == (
+        f"User alice of partner account {PARTNER} may switch into role {ROLE_ARN} with AWS managed policy "
+        "ReadOnlyAccess, only with MFA, with the session name set to their own IAM user name; each session lasts at "
+        "most 1 hour."
+    )
+
+
+ACCESS_SHAPES = {
+    "users-and-created-group": (
+        make_grant(partner_users=("alice", "dave"), partner_group=PartnerGroup(name="ops", members=("bob", "carol"))),
+        ["Users alice and dave, and the members of group ops (created here with bob and carol) of partner account"]),
+    "existing-group": (make_grant(partner_group=PartnerGroup(name="ops", create=False)),
+                       ["The members of existing group ops of partner account"]),
+    "empty-created-group": (make_grant(partner_group=PartnerGroup(name="ops")),
+                            ["The members of group ops (created here, with no members yet)"]),
+    "listed-principals": (
+        make_grant(partner_users=("alice",), partner_principal_arns=(f"arn:aws:iam::{PARTNER}:user/alice",
+                                                                     f"arn:aws:iam::{PARTNER}:user/ops/bob")),
+        [f"as far as the trust admits them (it names only arn:aws:iam::{PARTNER}:user/alice and "
+         f"arn:aws:iam::{PARTNER}:user/ops/bob)"]),
+    "permissions": (
+        make_grant(partner_users=("alice",), managed_policy_arns=(
+            "arn:aws:iam::aws:policy/ReadOnlyAccess", f"arn:aws:iam::{HOST}:policy/team/deploy"),
+            inline_policy={"Version": "2012-10-17", "Statement": []},
+            permissions_boundary_arn=f"arn:aws:iam::{HOST}:policy/boundaries/partner-boundary"),
+        ["with AWS managed policy ReadOnlyAccess, customer managed policy deploy and inline policy "
+         "partner-permissions, bounded by permissions boundary partner-boundary,"]),
+    "no-permissions": (make_grant(partner_users=("alice",)), ["with no permissions attached"]),
+    "every-condition": (
+        make_grant(partner_users=("alice",), max_mfa_age_seconds=900, external_id_secret="partnerBExternalId",
+                   require_source_identity=True, max_session_duration_seconds=43200),
+        ["only with MFA, less than 15 minutes after their MFA sign-in, with the External ID (kept in secret config "
+         "partnerBExternalId), with the session name set to their own IAM user name, with their own IAM user name as "
+         "source identity; each session lasts at most 12 hours."]),
+    "no-session-name-rule": (make_grant(partner_users=("alice",), require_session_name_is_username=False,
+                                        max_session_duration_seconds=5400),
+                             ["only with MFA; each session lasts at most 90 minutes."]),
+    "other-partition": (make_grant(partner_users=("alice",), partition="aws-cn"),
+                        [f"into role arn:aws-cn:iam::{HOST}:role/ex-for-aws-b"]),
+}
+
+
+@pytest.mark.parametrize(("grant", "facts"), list(ACCESS_SHAPES.values()), ids=list(ACCESS_SHAPES))
+def test_access_sentence_states_each_fact_of_the_grant(grant, facts):
+    sentence = access_sentence(grant)
+    for fact in facts:
+        assert fact in sentence
+    assert grant.role_arn in sentence
+    assert sentence.count(".") >= 1 and sentence.endswith(".")
+    assert "\n" not in sentence
+
+
+def test_access_sentence_never_holds_the_external_id():
+    grant = make_grant(partner_users=("alice",), external_id_secret="partnerBExternalId")
+    assert "Shared-Secret" not in access_sentence(grant)
+    assert "External ID" in access_sentence(grant)
+
+
+@pytest.mark.parametrize(("seconds", "words"), [(3600, "1 hour"), (43200, "12 hours"), (5400, "90 minutes"),
+                                                 (60, "1 minute"), (61, "61 seconds"), (1, "1 second")])
+def test_durations_read_as_people_say_them(seconds, words):
+    assert duration(seconds) == words

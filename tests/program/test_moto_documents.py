@@ -2,6 +2,8 @@
 
 moto validates trust policies on UpdateAssumeRolePolicy (CreateRole validates nothing, so the trust is also set
 there) and identity policies on CreatePolicy and PutRolePolicy; the last tests show it really rejects malformed ones.
+What IAM then holds is compared with each grant's `access` sentence, and the quota defaults of the stack model with
+the ones IAM reports (GetAccountSummary).
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from components.documents import INLINE_POLICY_NAME, partner_policy_document, trust_policy_document
-from components.grant_model import Grant, PartnerGroup
+from components.access_summary import access_sentence, duration
+from components.documents import INLINE_POLICY_NAME, partner_policy_document, policy_json, trust_policy_document
+from components.grant_model import MANAGED_POLICIES_PER_GROUP, Grant, PartnerGroup
+from components.stack_model import GROUP_QUOTA, QUOTA_RANGES, QUOTA_SETTINGS
 from support.moto_accounts import emulated_iam, in_account
 
 HOST = "111111111111"
@@ -61,7 +65,7 @@ def create_host_side(iam, the_grant: Grant, trust_policy: dict) -> dict:
     role_arguments = {
         "RoleName": the_grant.role_name,
         "Path": the_grant.role_path,
-        "AssumeRolePolicyDocument": json.dumps(trust_policy),
+        "AssumeRolePolicyDocument": policy_json(trust_policy),
         "Description": the_grant.description,
         "MaxSessionDuration": the_grant.max_session_duration_seconds,
         "Tags": [{"Key": key, "Value": value} for key, value in the_grant.tags.items()],
@@ -69,20 +73,20 @@ def create_host_side(iam, the_grant: Grant, trust_policy: dict) -> dict:
     if the_grant.permissions_boundary_arn:
         role_arguments["PermissionsBoundary"] = the_grant.permissions_boundary_arn
     role = iam.create_role(**role_arguments)["Role"]
-    iam.update_assume_role_policy(RoleName=the_grant.role_name, PolicyDocument=json.dumps(trust_policy))
+    iam.update_assume_role_policy(RoleName=the_grant.role_name, PolicyDocument=policy_json(trust_policy))
     for policy_arn in the_grant.managed_policy_arns:
         iam.attach_role_policy(RoleName=the_grant.role_name, PolicyArn=policy_arn)
     if the_grant.inline_policy is not None:
         iam.put_role_policy(RoleName=the_grant.role_name, PolicyName=INLINE_POLICY_NAME,
-                            PolicyDocument=json.dumps(the_grant.inline_policy))
+                            PolicyDocument=policy_json(the_grant.inline_policy))
     return role
 
 
 def create_partner_side(iam, the_grant: Grant) -> str:
     """The partner account's part: the policy, attached to the listed users and the group; returns the policy ARN."""
     policy_arn = iam.create_policy(
-        PolicyName=the_grant.effective_partner_policy_name,
-        PolicyDocument=json.dumps(partner_policy_document(the_grant)),
+        PolicyName=the_grant.partner_policy_name,
+        PolicyDocument=policy_json(partner_policy_document(the_grant)),
     )["Policy"]["Arn"]
     for user in the_grant.known_partner_users:
         iam.create_user(UserName=user)
@@ -121,7 +125,7 @@ def test_host_account_accepts_the_role_and_its_trust(the_grant, external_id):
 def test_partner_account_accepts_the_policy_for_its_users_and_group(the_grant, external_id):
     with emulated_iam() as iam, in_account(PARTNER):
         policy_arn = create_partner_side(iam, the_grant)
-        assert policy_arn == f"arn:aws:iam::{PARTNER}:policy/{the_grant.effective_partner_policy_name}"
+        assert policy_arn == f"arn:aws:iam::{PARTNER}:policy/{the_grant.partner_policy_name}"
         version = iam.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
         stored = iam.get_policy_version(PolicyArn=policy_arn, VersionId=version)["PolicyVersion"]["Document"]
         assert stored == partner_policy_document(the_grant)
@@ -134,6 +138,40 @@ def test_partner_account_accepts_the_policy_for_its_users_and_group(the_grant, e
         assert members == list(the_grant.partner_group.members)
         attached = iam.list_attached_group_policies(GroupName=group_name)["AttachedPolicies"]
         assert [policy["PolicyArn"] for policy in attached] == [policy_arn]
+
+
+@grants
+def test_the_access_sentence_says_what_iam_holds(the_grant, external_id):
+    sentence = access_sentence(the_grant)
+    with emulated_iam() as iam:
+        with in_account(HOST):
+            create_host_side(iam, the_grant, trust_policy_document(the_grant, external_id))
+            role = iam.get_role(RoleName=the_grant.role_name)["Role"]
+            assert f"into role {role['Arn']} " in sentence
+            assert f"each session lasts at most {duration(role['MaxSessionDuration'])}." in sentence
+            for attached in iam.list_attached_role_policies(RoleName=the_grant.role_name)["AttachedPolicies"]:
+                assert f"policy {attached['PolicyName']}" in sentence
+            for inline_name in iam.list_role_policies(RoleName=the_grant.role_name)["PolicyNames"]:
+                assert f"inline policy {inline_name}" in sentence
+            if "PermissionsBoundary" in role:
+                boundary = role["PermissionsBoundary"]["PermissionsBoundaryArn"].rsplit("/", 1)[-1]
+                assert f"bounded by permissions boundary {boundary}" in sentence
+        with in_account(PARTNER):
+            policy_arn = create_partner_side(iam, the_grant)
+            holders = [user["UserName"] for user in iam.list_entities_for_policy(PolicyArn=policy_arn)["PolicyUsers"]]
+            assert holders and all(user in sentence for user in holders)
+            for group in iam.list_entities_for_policy(PolicyArn=policy_arn)["PolicyGroups"]:
+                members = [user["UserName"] for user in iam.get_group(GroupName=group["GroupName"])["Users"]]
+                assert f"group {group['GroupName']} (created here with {' and '.join(members)})" in sentence
+            assert f"of partner account {PARTNER}" in sentence
+
+
+def test_the_quota_defaults_are_the_ones_iam_reports():
+    with emulated_iam() as iam, in_account(HOST):
+        summary = iam.get_account_summary()["SummaryMap"]
+    for declared in QUOTA_SETTINGS:
+        assert summary[QUOTA_RANGES[declared.name].account_summary_key] == declared.default, declared.name
+    assert summary[GROUP_QUOTA.account_summary_key] == MANAGED_POLICIES_PER_GROUP
 
 
 def test_each_side_lives_in_its_own_account():

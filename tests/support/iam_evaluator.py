@@ -165,13 +165,17 @@ def is_allowed(caller: Caller, action: str, role_arn: str, trust_policy: dict, c
 
 
 def resolve_policy(document: dict, context: dict[str, str]) -> dict:
-    """The document with variables substituted and every condition resolved to what principalmapper gets right."""
+    """The document with variables substituted and every condition resolved to what principalmapper gets right.
+
+    Variables exist only in Version 2012-10-17; in 2008-10-17, or without a Version, "${...}" is literal text (IAM User
+    Guide, policy variables), so it is escaped from substitution there."""
     resolved = copy.deepcopy(document)
     statements = resolved["Statement"] if isinstance(resolved["Statement"], list) else [resolved["Statement"]]
     lowered_context = {key.lower(): value for key, value in context.items()}
+    resolves = resolved.get("Version") == "2012-10-17"
     resolved["Statement"] = [
         statement
-        for statement in (_resolve_statement(statement, lowered_context) for statement in statements)
+        for statement in (_resolve_statement(statement, lowered_context, resolves) for statement in statements)
         if statement is not None
     ]
     return resolved
@@ -181,25 +185,25 @@ class _UnresolvedVariable(LookupError):
     """A policy variable names a key the request context lacks."""
 
 
-def _resolve_statement(statement: dict, lowered_context: dict[str, str]) -> dict | None:
+def _resolve_statement(statement: dict, lowered_context: dict[str, str], resolves: bool) -> dict | None:
     """The statement ready for principalmapper, or None when AWS would ignore it: "If AWS cannot resolve a variable
     this might cause the entire statement to be invalid" (IAM User Guide, policy variables)."""
     try:
         for element in ("Resource", "NotResource"):
             if element in statement:
-                statement[element] = _substitute_values(statement[element], lowered_context)
+                statement[element] = _substitute_values(statement[element], lowered_context, resolves)
         if "Condition" in statement:
-            statement["Condition"] = _resolve_condition(statement["Condition"], lowered_context)
+            statement["Condition"] = _resolve_condition(statement["Condition"], lowered_context, resolves)
     except _UnresolvedVariable:
         return None
     return statement
 
 
-def _resolve_condition(condition: dict, lowered_context: dict[str, str]) -> dict:
+def _resolve_condition(condition: dict, lowered_context: dict[str, str], resolves: bool) -> dict:
     resolved: dict[str, dict[str, Any]] = {}
     for operator, entries in condition.items():
         for key, values in entries.items():
-            substituted = _substitute_values(values, lowered_context)
+            substituted = _substitute_values(values, lowered_context, resolves)
             if operator.startswith(_SET_OPERATOR_PREFIXES) or operator == "Null":
                 resolved.setdefault(operator, {})[key] = substituted
                 continue
@@ -219,14 +223,16 @@ def _is_negated(operator: str) -> bool:
     return "Not" in operator  # StringNotEquals, StringNotLike, ArnNotLike, NumericNotEquals, NotIpAddress, ...
 
 
-def _substitute_values(values: Any, lowered_context: dict[str, str]) -> list[str]:
-    """Every value as text with its ${key} variables replaced from the context."""
-    return [
-        _POLICY_VARIABLE.sub(
-            lambda match: _variable_value(match.group(1), lowered_context),
-            value if isinstance(value, str) else json.dumps(value),
-        )
+def _substitute_values(values: Any, lowered_context: dict[str, str], resolves: bool = True) -> list[str]:
+    """Every value as text with its ${key} variables replaced from the context (when the Version has variables)."""
+    texts = [
+        value if isinstance(value, str) else json.dumps(value)
         for value in (values if isinstance(values, list) else [values])
+    ]
+    if not resolves:
+        return texts
+    return [
+        _POLICY_VARIABLE.sub(lambda match: _variable_value(match.group(1), lowered_context), text) for text in texts
     ]
 
 

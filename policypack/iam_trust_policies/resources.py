@@ -11,8 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .documents import account_of_arn, contains_unknown, is_account_id
+from .findings import Finding, finding
 from .identity_analysis import grants_full_admin
+from .model import account_of_arn, contains_unknown, is_account_id
 from .trust_analysis import cross_account_principals
 
 # Role resource type -> the input holding its trust policy.
@@ -105,21 +106,30 @@ def effective_max_session_seconds(value: object) -> float | None:
     return None
 
 
-def max_session_message(
+def max_session_finding(
     trust_document: object, max_session_duration: object, own_accounts: frozenset[str], limit_seconds: float
-) -> str | None:
-    """A message when a role trusted from another account allows sessions longer than limit_seconds."""
+) -> Finding | None:
+    """A finding when a role trusted from another account allows sessions longer than limit_seconds."""
     seconds = effective_max_session_seconds(max_session_duration)
     if seconds is None or seconds <= limit_seconds:
         return None
     principals = cross_account_principals(trust_document, own_accounts)
     if not principals:
         return None
-    return (
+    return finding(
+        "SESSION-001",
         f"The role is trusted by {', '.join(principals)} outside its own account and allows sessions of "
         f"{seconds:g} seconds, above the limit of {limit_seconds:g}; set maxSessionDuration to {limit_seconds:g} "
-        "or less so a stolen partner session expires sooner."
+        "or less so a stolen partner session expires sooner.",
+        {"maxSessionDuration": limit_seconds},
+        principals=principals,
     )
+
+
+def carries_identity_documents(resource_type: str) -> bool:
+    """Whether embedded_documents can find anything in a resource of this type (checked before converting its
+    properties)."""
+    return resource_type in IDENTITY_POLICY_PROPERTIES or resource_type in EMBEDDED_POLICY_PROPERTIES
 
 
 def embedded_documents(resource_type: str, props: Mapping[str, Any]) -> list[tuple[str, object]]:
@@ -155,7 +165,11 @@ class StackResource:
 @dataclass(frozen=True)
 class StackFinding:
     urn: str
-    message: str
+    finding: Finding
+
+    @property
+    def message(self) -> str:
+        return self.finding.message
 
 
 def admin_role_findings(resources: list[StackResource], exempt_account_ids: Iterable[str]) -> list[StackFinding]:
@@ -179,10 +193,13 @@ def admin_role_findings(resources: list[StackResource], exempt_account_ids: Iter
             findings.append(
                 StackFinding(
                     urn=role.urn,
-                    message=(
+                    finding=finding(
+                        "ADMIN-001",
                         f"Role {role.name} is trusted by {', '.join(principals)} outside its own account and has "
                         f"administrator access: {'; '.join(reasons)}. Give cross-account roles only the permissions "
-                        "the partner needs (for example ReadOnlyAccess or a task-specific policy)."
+                        "the partner needs (for example ReadOnlyAccess or a task-specific policy).",
+                        None,
+                        principals=principals,
                     ),
                 )
             )

@@ -1,0 +1,243 @@
+"""Who can call sts:AssumeRole under a trust's principals, and the facts IAM puts in the request about each caller.
+
+Every signed request carries aws:PrincipalAccount, aws:PrincipalArn and aws:PrincipalType; aws:username only for IAM
+users (IAM User Guide, "AWS global condition context keys"). For a role session, aws:PrincipalArn is the role's ARN,
+not the session's. The root user cannot assume a role, so the callers of a trust are IAM users, role sessions and
+federated users.
+
+A principal that names an account (or "*") admits callers the document does not name. They are represented by a few
+concrete witnesses: every identity of that account the document names anywhere (in a principal or as a condition value
+on aws:PrincipalArn, wildcards instantiated), plus one of each kind it names nowhere. Conditions and Deny statements
+can only tell callers apart by what the document says, so these witnesses stand for all callers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+
+from .model import Principal, PrincipalKind, is_account_id
+
+PRINCIPAL_ACCOUNT_KEY = "aws:principalaccount"
+PRINCIPAL_ARN_KEY = "aws:principalarn"
+PRINCIPAL_TYPE_KEY = "aws:principaltype"
+USERNAME_KEY = "aws:username"
+USERID_KEY = "aws:userid"
+# Keys whose value depends only on who calls.
+CALLER_KEYS = frozenset({PRINCIPAL_ACCOUNT_KEY, PRINCIPAL_ARN_KEY, PRINCIPAL_TYPE_KEY, USERNAME_KEY, USERID_KEY})
+# Stands for a name or account the document never mentions: no literal in a policy contains it.
+FRESH = "\x01"
+# Partition of callers a principal does not place in one (a bare account ID or "*"); see docs/policy-pack.md.
+DEFAULT_PARTITION = "aws"
+
+
+class CallerKind(Enum):
+    """The callers that can assume a role, with their aws:PrincipalType."""
+
+    USER = "User"
+    ROLE_SESSION = "AssumedRole"
+    FEDERATED_USER = "FederatedUser"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Caller:
+    kind: CallerKind
+    account_id: str
+    partition: str
+    # aws:PrincipalArn: the user's ARN, the role's ARN for its sessions, the federated user's ARN.
+    arn: str
+    # The user name, the role name, or the federated user's name.
+    name: str
+    # A role session's name (FRESH when the document names none).
+    session: str | None = None
+
+    def context(self) -> dict[str, str | None]:
+        """The request context keys IAM derives from the caller."""
+        context: dict[str, str | None] = {
+            PRINCIPAL_ACCOUNT_KEY: self.account_id,
+            PRINCIPAL_ARN_KEY: self.arn,
+            PRINCIPAL_TYPE_KEY: self.kind.value,
+            USERNAME_KEY: self.name if self.kind is CallerKind.USER else None,
+        }
+        if self.kind is CallerKind.FEDERATED_USER:
+            context[USERID_KEY] = f"{self.account_id}:{self.name}"
+        return context
+
+
+def principal_admits(principal: Principal, caller: Caller) -> bool:
+    """Whether a trust's principal matches the caller (IAM User Guide, "AWS JSON policy elements: Principal")."""
+    kind = principal.kind
+    if kind is PrincipalKind.ANYONE:
+        return True
+    if principal.account_id != caller.account_id:
+        return False
+    if kind is PrincipalKind.ACCOUNT:
+        return True
+    if kind is PrincipalKind.USER:
+        return caller.kind is CallerKind.USER and caller.arn == principal.text
+    if kind is PrincipalKind.ROLE:
+        # A role ARN covers every session of that role.
+        return caller.kind is CallerKind.ROLE_SESSION and caller.arn == principal.text
+    if kind is PrincipalKind.ASSUMED_ROLE:
+        return caller.kind is CallerKind.ROLE_SESSION and caller.name == principal.name and (
+            caller.session == principal.session
+        )
+    return caller.kind is CallerKind.FEDERATED_USER and caller.name == principal.name
+
+
+@dataclass(frozen=True, slots=True)
+class Witnesses:
+    """What the document names that could tell callers apart: accounts, and IAM identity ARNs per account."""
+
+    accounts: frozenset[str]
+    # (account, "user" | "role", ARN) for users and roles the document names or patterns match.
+    identities: frozenset[tuple[str, str, str]]
+    # (account, role name, session name) for assumed-role sessions named as principals.
+    sessions: frozenset[tuple[str, str, str]]
+    # (account, name) for federated users named as principals.
+    federated: frozenset[tuple[str, str]]
+    # User names conditions compare aws:username with: a user of that name in every account.
+    user_names: frozenset[str] = frozenset()
+
+
+def witnesses(
+    principals: Iterable[Principal],
+    arn_values: Iterable[str],
+    account_values: Iterable[str],
+    user_names: Iterable[str] = (),
+) -> Witnesses:
+    """The witnesses for a document: its principals, and the values its conditions compare caller keys with."""
+    accounts: set[str] = set()
+    identities: set[tuple[str, str, str]] = set()
+    sessions: set[tuple[str, str, str]] = set()
+    federated: set[tuple[str, str]] = set()
+    for principal in principals:
+        if principal.account_id is None:
+            continue
+        accounts.add(principal.account_id)
+        if principal.kind in (PrincipalKind.USER, PrincipalKind.ROLE):
+            identities.add((principal.account_id, principal.kind.value, principal.text))
+        elif principal.kind is PrincipalKind.ASSUMED_ROLE and principal.name and principal.session:
+            sessions.add((principal.account_id, principal.name, principal.session))
+        elif principal.kind is PrincipalKind.FEDERATED_USER and principal.name:
+            federated.add((principal.account_id, principal.name))
+    for value in account_values:
+        if is_account_id(value):
+            accounts.add(value)
+    for value in arn_values:
+        instance = _identity_instance(value)
+        if instance is not None:
+            accounts.add(instance[0])
+            identities.add(instance)
+    names = frozenset(name.replace("*", FRESH).replace("?", FRESH) for name in user_names if "/" not in name)
+    return Witnesses(frozenset(accounts), frozenset(identities), frozenset(sessions), frozenset(federated), names)
+
+
+@lru_cache(maxsize=4096)
+def _identity_instance(pattern: str) -> tuple[str, str, str] | None:
+    """An IAM user or role ARN the pattern matches, wildcards filled with FRESH; None when it names no account."""
+    parts = pattern.split(":", 5)
+    if len(parts) != 6 or not is_account_id(parts[4]):
+        return None
+    resource = parts[5]
+    kind = "user" if resource.startswith("user/") else "role" if resource.startswith("role/") else None
+    if kind is None:
+        return None
+    partition = parts[1] if "*" not in parts[1] and "?" not in parts[1] else DEFAULT_PARTITION
+    filled = resource.replace("*", FRESH).replace("?", FRESH)
+    return parts[4], kind, f"arn:{partition}:iam::{parts[4]}:{filled}"
+
+
+@lru_cache(maxsize=8192)
+def callers_admitted(principal: Principal, found: Witnesses, own_account_ids: frozenset[str]) -> tuple[Caller, ...]:
+    """Witness callers outside own_account_ids that the principal admits."""
+    kind = principal.kind
+    if kind is PrincipalKind.ANYONE:
+        fresh_account = _fresh_account(found.accounts | own_account_ids)
+        accounts = sorted((found.accounts - own_account_ids) | {fresh_account})
+        return tuple(caller for account in accounts for caller in _account_callers(account, DEFAULT_PARTITION, found))
+    account = principal.account_id
+    if account is None or account in own_account_ids:
+        return ()
+    partition = principal.partition or DEFAULT_PARTITION
+    if kind is PrincipalKind.ACCOUNT:
+        return _account_callers(account, partition, found)
+    if kind is PrincipalKind.USER:
+        return (_identity_caller(account, "user", principal.text),)
+    if kind is PrincipalKind.ROLE:
+        return (_identity_caller(account, "role", principal.text),)
+    if kind is PrincipalKind.ASSUMED_ROLE:
+        name = principal.name or FRESH
+        return (
+            Caller(
+                kind=CallerKind.ROLE_SESSION,
+                account_id=account,
+                partition=partition,
+                arn=f"arn:{partition}:iam::{account}:role/{name}",
+                name=name,
+                session=principal.session,
+            ),
+        )
+    return (_federated_caller(account, partition, principal.name or FRESH),)
+
+
+def _account_callers(account: str, partition: str, found: Witnesses) -> tuple[Caller, ...]:
+    callers = [
+        _identity_caller(account, kind, arn) for (owner, kind, arn) in sorted(found.identities) if owner == account
+    ]
+    callers += [
+        Caller(
+            kind=CallerKind.ROLE_SESSION,
+            account_id=account,
+            partition=partition,
+            arn=f"arn:{partition}:iam::{account}:role/{role}",
+            name=role,
+            session=session,
+        )
+        for (owner, role, session) in sorted(found.sessions)
+        if owner == account
+    ]
+    callers += [
+        _federated_caller(account, partition, name) for (owner, name) in sorted(found.federated) if owner == account
+    ]
+    callers += [
+        _identity_caller(account, "user", f"arn:{partition}:iam::{account}:user/{name}")
+        for name in sorted(found.user_names)
+        if name
+    ]
+    callers += [
+        _identity_caller(account, "user", f"arn:{partition}:iam::{account}:user/{FRESH}"),
+        _identity_caller(account, "role", f"arn:{partition}:iam::{account}:role/{FRESH}"),
+        _federated_caller(account, partition, FRESH),
+    ]
+    return tuple(callers)
+
+
+def _identity_caller(account: str, kind: str, arn: str) -> Caller:
+    partition = arn.split(":", 2)[1]
+    name = arn.rsplit("/", 1)[-1]
+    if kind == "user":
+        return Caller(kind=CallerKind.USER, account_id=account, partition=partition, arn=arn, name=name)
+    return Caller(
+        kind=CallerKind.ROLE_SESSION, account_id=account, partition=partition, arn=arn, name=name, session=FRESH
+    )
+
+
+def _federated_caller(account: str, partition: str, name: str) -> Caller:
+    return Caller(
+        kind=CallerKind.FEDERATED_USER,
+        account_id=account,
+        partition=partition,
+        arn=f"arn:{partition}:sts::{account}:federated-user/{name}",
+        name=name,
+    )
+
+
+def _fresh_account(taken: frozenset[str]) -> str:
+    """A 12-digit account named nowhere in the document and not one of the own accounts."""
+    candidate = 999_999_999_999
+    while f"{candidate:012d}" in taken:
+        candidate -= 1
+    return f"{candidate:012d}"
