@@ -87,7 +87,7 @@ class Report:
     other_records: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """Exactly the documented shape: people, findings (skipped input included, as ACT-009) and policies."""
+        """Exactly the documented shape: people, findings (skipped input included, as ACT-008) and policies."""
         return {
             "people": [person.to_json() for person in self.people],
             "findings": [finding.to_json() for finding in self.findings],
