@@ -87,7 +87,8 @@ def render_html(report: Report) -> str:
         body.append("</table>")
     for policy in report.proposed_policies:
         body.append(f"<h2>Least privilege for {escape(policy.role_arn)}</h2>")
-        body.append(f"<pre>{escape(inline_policy_yaml(policy.document))}</pre><ul>")
+        body.append(f"<pre>{escape(inline_policy_yaml(policy.document))}</pre><ul>" if policy.used_actions else
+                    "<p>Nothing was used in the logs read, so there is no inlinePolicy to propose.</p><ul>")
         body += [f"<li>{escape(spot)}</li>" for spot in policy.blind_spots]
         body.append("</ul>")
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Partner activity</title>"

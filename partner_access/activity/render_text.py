@@ -57,8 +57,11 @@ def _sections(report: Report, table: TableRenderer, heading: HeadingRenderer) ->
         if policy.granted_unused:
             lines.append(f"Granted inline but unused: {', '.join(policy.granted_unused[:30])}"
                          f"{' ...' if len(policy.granted_unused) > 30 else ''}")
-        lines.append("Proposed inlinePolicy (paste under the grant in Pulumi.yaml):")
-        lines += ["    " + line for line in inline_policy_yaml(policy.document).splitlines()]
+        if policy.used_actions:
+            lines.append("Proposed inlinePolicy (paste under the grant in Pulumi.yaml):")
+            lines += ["    " + line for line in inline_policy_yaml(policy.document).splitlines()]
+        else:
+            lines.append("Nothing was used in the logs read, so there is no inlinePolicy to propose.")
         lines.append("Blind spots:")
         lines += [f"  - {spot}" for spot in policy.blind_spots]
     return lines

@@ -91,5 +91,7 @@ class Report:
         return {
             "people": [person.to_json() for person in self.people],
             "findings": [finding.to_json() for finding in self.findings],
-            "proposedPolicies": {policy.role_arn: policy.document for policy in self.proposed_policies},
+            # A role nobody used gets no proposal: IAM refuses a policy without statements.
+            "proposedPolicies": {policy.role_arn: policy.document for policy in self.proposed_policies
+                                 if policy.used_actions},
         }

@@ -87,6 +87,7 @@ def test_source_identity_names_the_person_and_the_session_name_is_checked(tmp_pa
     assert person.sessions[0].source_identity == "JohnDoe"
     assert person.sessions[0].mfa is None  # no calls in the sample, so nothing says
     assert [f.code for f in report.findings] == [codes.UNKNOWN_SESSION_NAME]
+    assert report.to_json()["proposedPolicies"] == {}  # no call was made with the role: nothing to propose
 
 
 def test_generated_week_counts_every_persons_records(week):
