@@ -213,7 +213,8 @@ def run_program(
         raise ProjectError(
             f"{project.stack_file(stack)}: {', '.join(still_encrypted)} "
             f"{'is' if len(still_encrypted) == 1 else 'are'} encrypted (secure:) and only the stack's secrets "
-            "provider can read it; give the value to check with (e.g. --secret KEY=VALUE)"
+            "provider can read it; give the value to check with: "
+            + " ".join(f"--secret {key}=<value>" for key in still_encrypted)
         )
     spec = {
         "project": project.name,
