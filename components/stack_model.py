@@ -41,12 +41,10 @@ SIDES: tuple[Side, ...] = ("host", "partner")
 # STS AssumeRole: an External ID is 2-1224 of these characters.
 EXTERNAL_ID_PATTERN = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
 
-# IAM and AWS STS quotas: a role trust policy is 2,048 characters by default. AWS's quotas page long listed 4,096 as
-# the most it raises that quota to, and lists 8,192 now; the setting accepts up to 8,192 so that an account whose
-# quota was raised that far is not refused. The account's own value (GetAccountSummary: AssumeRolePolicySizeQuota,
-# "in non-whitespace characters"; IAM does not count whitespace) is what the operator sets.
+# IAM and AWS STS quotas: a role trust policy is 2,048 characters by default, raisable to 4,096; IAM does not count
+# whitespace (GetAccountSummary: AssumeRolePolicySizeQuota, "in non-whitespace characters").
 DEFAULT_TRUST_POLICY_MAX_CHARACTERS = 2048
-MAX_TRUST_POLICY_MAX_CHARACTERS = 8192
+MAX_TRUST_POLICY_MAX_CHARACTERS = 4096
 DEFAULT_MANAGED_POLICIES = 10
 
 

@@ -401,8 +401,8 @@ def test_unset_quotas_are_awss_defaults():
     ({"managedPoliciesPerRole": 9}, "managedPoliciesPerRole: 9 must be a whole number from 10"),
     ({"managedPoliciesPerUser": 21}, "managedPoliciesPerUser: 21 must be a whole number from 10 (AWS's default) to "
                                      "20"),
-    ({"trustPolicyMaxCharacters": 8193}, "trustPolicyMaxCharacters: 8193 must be a whole number from 2048 (AWS's "
-                                         "default) to 8192"),
+    ({"trustPolicyMaxCharacters": 4097}, "trustPolicyMaxCharacters: 4097 must be a whole number from 2048 (AWS's "
+                                         "default) to 4096"),
     ({"trustPolicyMaxCharacters": True}, "trustPolicyMaxCharacters: True must be a whole number"),
     ({"managedPoliciesPerGroup": 20}, "partner-access:quotas.managedPoliciesPerGroup: is not a quota setting; known: "
                                       "managedPoliciesPerRole, managedPoliciesPerUser, trustPolicyMaxCharacters"),

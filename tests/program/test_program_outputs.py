@@ -93,9 +93,9 @@ def test_a_preview_diff_shows_the_access_change_in_words():
     pytest.param("partner", [grant_config(roleName=f"role-{i}", partnerGroup=None) for i in range(11)], {},
                  f"11 grants attach their partner policy to user 'alice' in account {PARTNER}, over this account's "
                  "quota of 10 per user", id="user-attachments-over-quota"),
-    pytest.param("host", [grant_config()], {"quotas": {"trustPolicyMaxCharacters": 8193}},
-                 "partner-access:quotas.trustPolicyMaxCharacters: 8193 must be a whole number from 2048 (AWS's "
-                 "default) to 8192", id="quota-out-of-range"),
+    pytest.param("host", [grant_config()], {"quotas": {"trustPolicyMaxCharacters": 8192}},
+                 "partner-access:quotas.trustPolicyMaxCharacters: 8192 must be a whole number from 2048 (AWS's "
+                 "default) to 4096", id="quota-out-of-range"),
     pytest.param("partner", [grant_config(partnerPrincipalArns=[
         f"arn:aws:iam::{PARTNER}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_ReadOnly_0123456789abcdef"])], {},
                  "is an IAM Identity Center role: its sessions have no aws:username", id="identity-center-role"),
