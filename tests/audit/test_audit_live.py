@@ -74,7 +74,7 @@ def test_no_mandatory_finding_exits_zero_and_the_table_groups_by_account(moto_aw
     code, out, _ = audit(capsys)
 
     assert code == 0
-    assert out.splitlines()[0].startswith(f"Account {MANAGEMENT_ACCOUNT} (live): 1 roles, 0 with findings")
+    assert out.splitlines()[0].startswith(f"Account {MANAGEMENT_ACCOUNT} (live): 1 role, 0 with findings")
 
 
 def test_disabled_policy_reports_nothing_and_a_bad_config_is_a_usage_error(moto_aws, tmp_path, capsys):
