@@ -26,7 +26,17 @@ DEFAULT_MAX_WORKERS = 8
 DEFAULT_AUDIT_ROLE_NAME = "partner-access-audit"
 
 
+EXAMPLES = """examples:
+  partner-access audit --policy-pack-config policy-pack-config.json      # the current credentials' account
+  partner-access audit --profile security --organization --format sarif --output audit.sarif
+  aws iam get-account-authorization-details --filter User Role Group LocalManagedPolicy > account.json
+  partner-access audit --authorization-details account.json --format json
+"""
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EXAMPLES
     source = parser.add_argument_group("what to audit (default: the account of the current AWS credentials)")
     source.add_argument(
         "--authorization-details", metavar="FILE", type=Path, action="append", default=[],
@@ -54,7 +64,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--policy-pack-config", type=Path, metavar="FILE",
         help="the pack's config file, as given to `pulumi up --policy-pack-config` (levels, exemptions, limits)",
     )
-    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    parser.add_argument("--format", choices=FORMATS, default="table",
+                        help="table (default), json, or sarif (SARIF 2.1.0 for GitHub code scanning)")
     parser.add_argument("--output", type=Path, metavar="FILE", help="write the report here instead of stdout")
 
 

@@ -104,6 +104,13 @@ def test_no_credentials_is_an_access_error_without_a_traceback(moto_aws, monkeyp
     assert "sts:GetCallerIdentity" in err and "Traceback" not in err
 
 
+def test_organization_without_an_organization_is_an_access_error_not_an_empty_pass(moto_aws, capsys):
+    code, out, err = audit(capsys, "--organization")
+
+    assert (code, out) == (2, "")
+    assert "organizations:ListAccounts" in err and "not in an AWS Organization" in err
+
+
 def make_organization(member_count: int) -> list[str]:
     organizations = boto3.client("organizations")
     organizations.create_organization(FeatureSet="ALL")
