@@ -75,7 +75,7 @@ def test_console_switch_sample_is_one_person_one_session_three_actions(tmp_path)
     policy = document["proposedPolicies"]["arn:aws:iam::776613361644:role/assume-admin-role-example"]
     assert policy["Statement"][0]["Action"] == ["iam:CreateUser"]
     (proposal,) = report.proposed_policies
-    assert proposal.granted_unused == ("iam:listusers",)
+    assert proposal.granted_unused == ("iam:ListUsers",)
 
 
 def test_source_identity_names_the_person_and_the_session_name_is_checked(tmp_path):
