@@ -4,8 +4,8 @@ writes with its digest files beside the logs, and input that must give a clear e
 The exports: `aws cloudtrail lookup-events` prints the LookupEvents response, `{"Events": [...]}` with each record as
 JSON text in `CloudTrailEvent` (CloudTrail API Reference, LookupEvents and Event); a single record as the console's
 event view shows it; a list of records; JSON Lines, one record a line. An organization trail writes
-`AWSLogs/<organization id>/<account>/CloudTrail/...` (CloudTrail User Guide, "Creating a trail for an
-organization"); digest files go to `AWSLogs/<account>/CloudTrail-Digest/...` (CloudTrail User Guide, "CloudTrail
+`AWSLogs/<organization id>/<account>/CloudTrail/...` (CloudTrail User Guide, "Finding your CloudTrail log
+files"); digest files go to `AWSLogs/<account>/CloudTrail-Digest/...` (CloudTrail User Guide, "CloudTrail
 digest file structure")."""
 
 from __future__ import annotations
