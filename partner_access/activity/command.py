@@ -1,12 +1,13 @@
 """partner-access activity: who did what in the host account, from its CloudTrail logs.
 
-Reads trail log files and folders as a trail delivers them (AWSLogs/[<org id>/]<account>/CloudTrail/<region>/
-YYYY/MM/DD/*.json.gz; digest files are ignored), plain .json or JSON Lines files (a trail's {"Records": [...]},
-`aws cloudtrail lookup-events` output, a list of records or one record), an S3 bucket (s3://bucket/prefix),
-CloudTrail's event history (--lookup-events) or the trail's Athena table (--athena-database/--athena-table).
-It attributes every record to a partner person and session, reports findings with stable codes (ACT-001...) and
-proposes a least-privilege inlinePolicy per granted role. The grants come from the project's Pulumi.yaml.
-Exit code: 0 no findings, 1 findings, 2 the input could not be read.
+Reads trail log files and folders as a trail delivers them
+  AWSLogs/[<org id>/]<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz (digest files are ignored),
+plain .json or JSON Lines files (a trail's {"Records": [...]}, `aws cloudtrail lookup-events`
+output, a list of records or one record), an S3 bucket (s3://bucket/prefix), CloudTrail's event
+history (--lookup-events) or the trail's Athena table (--athena-database/--athena-table). It
+attributes every record to a partner person and session, reports findings with stable codes
+(ACT-001...) and proposes a least-privilege inlinePolicy per granted role. The grants come from
+the project's Pulumi.yaml. Exit code: 0 no findings, 1 findings, 2 the input could not be read.
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ def _moment(text: str) -> datetime:
 EXAMPLES = """examples:
   partner-access activity AWSLogs/ --since 2026-03-01 --until 2026-03-08
   partner-access activity s3://my-trail-bucket/prefix --format json --output activity.json
-  partner-access activity --lookup-events --regions us-east-1,eu-west-1 --format html --output activity.html
-  partner-access activity --athena-database trails --athena-table cloudtrail_logs --regions eu-west-1
+  partner-access activity --lookup-events --regions us-east-1,eu-west-1 --format html > activity.html
+  partner-access activity --athena-database trails --athena-table cloudtrail --regions eu-west-1
+  aws cloudtrail lookup-events --region eu-west-1 > events.json; partner-access activity events.json
 """
 
 

@@ -1,8 +1,9 @@
-"""partner-access audit: check every existing IAM role of an account or an AWS Organization with the policy pack's own
-policies and config, live or from `aws iam get-account-authorization-details` output.
+"""partner-access audit: check every existing IAM role of an account or an AWS Organization with
+the policy pack's own policies and config, live or from the output of
+`aws iam get-account-authorization-details`.
 
-Exit status: 0 no mandatory finding; 1 a mandatory finding; 2 a usage error, a bad file, or an account (or part of
-one) that could not be read.
+Exit status: 0 no mandatory finding; 1 a mandatory finding; 2 a usage error, a bad file, or an
+account (or part of one) that could not be read.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ DEFAULT_AUDIT_ROLE_NAME = "partner-access-audit"
 
 
 EXAMPLES = """examples:
-  partner-access audit --policy-pack-config policy-pack-config.json      # the current credentials' account
+  partner-access audit --policy-pack-config policy-pack-config.json   # the credentials' account
   partner-access audit --profile security --organization --format sarif --output audit.sarif
-  aws iam get-account-authorization-details --filter User Role Group LocalManagedPolicy > account.json
-  partner-access audit --authorization-details account.json --format json
+  aws iam get-account-authorization-details --filter User Role Group LocalManagedPolicy > a.json
+  partner-access audit --authorization-details a.json --format json
 """
 
 
