@@ -40,7 +40,7 @@ def _moment(text: str) -> datetime:
 EXAMPLES = """examples:
   partner-access activity AWSLogs/ --since 2026-03-01 --until 2026-03-08
   partner-access activity s3://my-trail-bucket/prefix --format json --output activity.json
-  partner-access activity --lookup-events --regions us-east-1,eu-west-1 --format html > activity.html
+  partner-access activity --lookup-events --regions us-east-1,eu-west-1 --format html > a.html
   partner-access activity --athena-database trails --athena-table cloudtrail --regions eu-west-1
   aws cloudtrail lookup-events --region eu-west-1 > events.json; partner-access activity events.json
 """

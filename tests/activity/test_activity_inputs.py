@@ -127,3 +127,19 @@ def test_an_output_file_that_cannot_be_written_is_a_clear_error(tmp_path, capsys
                  "--until", "2020-09-18", "--output", str(target)])
     error = capsys.readouterr().err
     assert code == 2 and str(target) in error and "Traceback" not in error
+
+
+def test_help_examples_are_commands_the_parser_accepts(capsys):
+    import shlex
+
+    from partner_access.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        main(["activity", "--help"])
+    text = capsys.readouterr().out
+    examples = [line.split("partner-access ", 1)[1].split(">")[0] for line in text.splitlines()
+                if "  partner-access activity " in line]
+    assert len(examples) >= 4
+    for example in examples:
+        assert build_parser().parse_args(shlex.split(example)).command == "activity"
+    assert max(len(line) for line in text.splitlines()) <= 100

@@ -77,3 +77,21 @@ def test_table_fits_a_100_column_terminal():
 
     assert max(len(line) for line in lines) <= 100
     assert " ".join(line.strip() for line in lines[3:-2]) == long_message
+
+
+def test_help_examples_are_commands_the_parser_accepts(capsys):
+    import shlex
+
+    import pytest
+
+    from partner_access.cli import build_parser, main
+
+    with pytest.raises(SystemExit):
+        main(["audit", "--help"])
+    text = capsys.readouterr().out
+    examples = [line.split("partner-access ", 1)[1].split("#")[0] for line in text.splitlines()
+                if line.startswith("  partner-access audit ")]
+    assert len(examples) >= 3
+    for example in examples:
+        assert build_parser().parse_args(shlex.split(example)).command == "audit"
+    assert max(len(line) for line in text.splitlines()) <= 100
