@@ -141,6 +141,8 @@ def test_awkward_day_counts_as_the_rules_say(tmp_path, capsys):
         ("ACT-006", OTHER, None),
     }
     assert "host-admin" in next(f["message"] for f in report["findings"] if f["code"] == "ACT-004")
+    refusals = {f["name"]: f["message"] for f in report["findings"] if f["code"] == "ACT-001"}
+    assert "MFA" in refusals["bob"] and f"no grant names account {OTHER}" in refusals["mallory"]
     (policy,) = report["proposedPolicies"].values()
     assert policy["Statement"][0]["Action"] == ["s3:GetBucketPolicy", "s3:ListAllMyBuckets", "sts:AssumeRole",
                                                "sts:GetCallerIdentity"]
