@@ -40,6 +40,8 @@ class TrailLocation:
     account: str
     region: str
     day: date
+    # Where the account's folder ends in the path (just past `<account>/`).
+    account_end: int
 
 
 def trail_location(path: str) -> TrailLocation | None:
@@ -50,7 +52,8 @@ def trail_location(path: str) -> TrailLocation | None:
         day = date(int(match["year"]), int(match["month"]), int(match["day"]))
     except ValueError:
         return None
-    return TrailLocation(account=match["account"], region=match["region"], day=day)
+    return TrailLocation(account=match["account"], region=match["region"], day=day,
+                         account_end=match.end("account") + 1)
 
 
 def is_log_file(name: str) -> bool:
@@ -71,16 +74,20 @@ def prune(
     is not a trail's (an export or a sample), which the records' own account and time then decide."""
     wanted_days = set(days_between(since, until))
     kept: list[str] = []
-    skipped: list[Skipped] = []
+    # Other accounts' folders (an organization trail holds every member's) are named once each, not file by file.
+    foreign: dict[str, tuple[str, int]] = {}
     for name in names:
         location = trail_location(name)
         if location is None:
             kept.append(name)
         elif location.account not in host_accounts:
-            skipped.append(Skipped(name, f"logged by account {location.account}, which no grant's hostAccountId "
-                                         f"names ({', '.join(host_accounts)})"))
+            folder = name[:location.account_end]
+            account, files = foreign.get(folder, (location.account, 0))
+            foreign[folder] = (account, files + 1)
         elif location.day in wanted_days:
             kept.append(name)
+    skipped = [Skipped(folder, f"{files} log file(s) logged by account {account}, which no grant's hostAccountId "
+                               f"names ({', '.join(host_accounts)})") for folder, (account, files) in foreign.items()]
     return kept, skipped
 
 
