@@ -126,6 +126,11 @@ def _run(options: argparse.Namespace) -> int:
                             "or --athena-database with --athena-table")
     if options.lookup_events and not regions:
         raise ActivityError("--lookup-events reads event history per region: list them with --regions")
+    if regions and not (options.lookup_events or athena):
+        raise ActivityError("--regions is for --lookup-events or Athena; trail files and buckets are read in every "
+                            "region they hold")
+    if options.athena_output and not athena:
+        raise ActivityError("--athena-output goes with --athena-database and --athena-table")
     grants = load_grants(options.config)
     with tempfile.TemporaryDirectory(prefix="partner-access-sources-") as scratch:
         report = build_report(

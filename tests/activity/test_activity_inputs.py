@@ -145,3 +145,10 @@ def test_help_examples_are_commands_the_parser_accepts(capsys):
     for example in examples:
         assert build_parser().parse_args(shlex.split(example)).command == "activity"
     assert max(len(line) for line in text.splitlines()) <= 100
+
+
+@pytest.mark.parametrize("options", [["--regions", "eu-west-1"], ["--athena-output", "s3://results/"]])
+def test_options_that_would_be_ignored_are_usage_errors(capsys, options):
+    code = main(["activity", str(FIXTURES / "console-switch"), "--config", str(CONFIG), *options])
+    error = capsys.readouterr().err
+    assert code == 2 and options[0] in error and "Traceback" not in error
