@@ -48,7 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="audit every active account of the caller's AWS Organization, through --audit-role-name in each member",
     )
     source.add_argument(
-        "--audit-role-name", default=DEFAULT_AUDIT_ROLE_NAME, metavar="NAME",
+        "--audit-role-name", metavar="NAME",
         help=f"the role assumed in each member account with --organization (default: {DEFAULT_AUDIT_ROLE_NAME})",
     )
     source.add_argument(
@@ -57,7 +57,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
              "exemptAccountIds), so only trusts outside the organization are cross-account",
     )
     source.add_argument(
-        "--max-workers", type=int, default=DEFAULT_MAX_WORKERS, metavar="N",
+        "--max-workers", type=int, metavar="N",
         help=f"accounts read in parallel with --organization (default: {DEFAULT_MAX_WORKERS})",
     )
     source.add_argument("--profile", help="the AWS CLI profile to use (default: the standard boto3 credential chain)")
@@ -102,9 +102,12 @@ def run(options: argparse.Namespace) -> int:
 def _usage_problem(options: argparse.Namespace) -> str | None:
     if options.authorization_details and options.organization:
         return "--authorization-details and --organization cannot be combined: audit files or live accounts"
-    if options.organization_accounts_are_own and not options.organization:
-        return "--organization-accounts-are-own needs --organization"
-    if not 1 <= options.max_workers <= 64:
+    for given, option in ((options.organization_accounts_are_own, "--organization-accounts-are-own"),
+                          (options.audit_role_name is not None, "--audit-role-name"),
+                          (options.max_workers is not None, "--max-workers")):
+        if given and not options.organization:
+            return f"{option} needs --organization"
+    if options.max_workers is not None and not 1 <= options.max_workers <= 64:
         return f"--max-workers {options.max_workers}: must be from 1 to 64"
     return None
 
@@ -147,7 +150,8 @@ def _audit_organization(options: argparse.Namespace, settings: Settings) -> list
         settings = with_own_accounts(settings, accounts.all_ids)
     progress = ProgressBar(len(accounts.active_ids), "accounts")
     outcomes = collect_organization(
-        session, accounts.active_ids, audit_role_name=options.audit_role_name, max_workers=options.max_workers,
+        session, accounts.active_ids, audit_role_name=options.audit_role_name or DEFAULT_AUDIT_ROLE_NAME,
+        max_workers=options.max_workers or DEFAULT_MAX_WORKERS,
         on_done=lambda outcome: progress.advance(),
     )
     return [

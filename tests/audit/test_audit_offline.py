@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 
 from partner_access.audit.account_collection import ENTITY_FILTER
 from partner_access.cli import main
@@ -177,3 +178,12 @@ def test_a_cli_file_with_every_field_the_cli_writes(tmp_path, capsys, monkeypatc
         "user/deployer": ["WILDCARD-001"],
     }
     assert code == 1
+
+
+@pytest.mark.parametrize("option", [["--audit-role-name", "auditor"], ["--max-workers", "4"],
+                                    ["--organization-accounts-are-own"]])
+def test_organization_options_without_organization_are_usage_errors(tmp_path, capsys, option):
+    code, out, err = audit(capsys, "--authorization-details", str(tmp_path / "a.json"), *option)
+
+    assert (code, out) == (2, "")
+    assert f"{option[0]} needs --organization" in err
