@@ -12,6 +12,7 @@ from components.grant_model import Grant
 from partner_access.activity.aggregation import AggregateRow, records_read
 from partner_access.activity.attribution import attribute
 from partner_access.activity.findings import findings
+from partner_access.activity.grants_config import ActivityError
 from partner_access.activity.inputs import Skipped, local_log_files, prune
 from partner_access.activity.least_privilege import preload, propose
 from partner_access.activity.report import Report
@@ -63,6 +64,9 @@ def build_report(grants: Sequence[Grant], sources: Sequence[str], since: datetim
 
     local = [source for source in sources if not source.startswith(S3_SCHEME)]
     files, skipped = local_log_files(local)
+    remote = len(local) < len(sources) or bool(lookup_regions)
+    if local and not files and not remote:
+        raise ActivityError("nothing to read: " + "; ".join(str(item) for item in skipped))
     files, pruned = prune(files, accounts, since, until)
     skipped += pruned
     for url in (source for source in sources if source.startswith(S3_SCHEME)):

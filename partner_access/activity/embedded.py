@@ -28,6 +28,7 @@ from partner_access.activity.aggregation import (
     cloudtrail_time,
     row_from_values,
 )
+from partner_access.activity.grants_config import ActivityError
 from partner_access.activity.inputs import Skipped
 
 TABLE = "cloudtrail"
@@ -105,6 +106,10 @@ def aggregate_files(
             connection.execute(f"SET temp_directory = '{Path(scratch) / 'spill'}'")
             connection.execute("SET preserve_insertion_order = false")
             connection.execute("SET enable_progress_bar = false")
+            # DuckDB 2.0's statistics propagation folds the aggregation's filters on a batch where a column is NULL
+            # throughout (e.g. records without eventSource) into an expression its binder then rejects ("did not
+            # return a BoundFunctionExpression"). Without it the plan is the same and as fast on trail files.
+            connection.execute("SET disabled_optimizers = 'statistics_propagation'")
             connection.execute(CREATE_TABLE)
             for macro in DUCKDB_MACROS:
                 connection.execute(macro)
@@ -118,7 +123,12 @@ def aggregate_files(
                 loader.load_batch(batch)
                 skipped += _drop_foreign_records(connection, host_accounts)
                 records += connection.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
-                for values in connection.execute(aggregation).fetchall():
+                try:
+                    aggregated = connection.execute(aggregation).fetchall()
+                except duckdb.Error as error:
+                    raise ActivityError(f"the aggregation failed on the batch of {len(batch)} file(s) from "
+                                        f"{batch[0]}: {str(error).splitlines()[0]}") from None
+                for values in aggregated:
                     merger.add(row_from_values(values))
                 connection.execute(f"DELETE FROM {TABLE}")
                 done += len(batch)
@@ -204,12 +214,15 @@ class _Loader:
             self.connection.execute(f"DELETE FROM {TABLE} WHERE eventtime IS NULL")
         for file in files:
             if malformed_by_file.get(file, 1):
-                problem = _diagnose(file)[0]
-                if problem is not None:
-                    self.skipped.append(Skipped(file, problem))
+                diagnosis = _diagnose(file)
+                if diagnosis.other_shape and diagnosis.records:
+                    self._salvage(file, "")
+                elif diagnosis.problem is not None:
+                    self.skipped.append(Skipped(file, diagnosis.problem))
 
     def _salvage(self, file: str, engine_message: str) -> None:
-        problem, good_records = _diagnose(file)
+        diagnosis = _diagnose(file)
+        problem, good_records = diagnosis.problem, diagnosis.records
         if good_records is None:
             self.skipped.append(Skipped(file, problem or engine_message))
             return
@@ -237,34 +250,89 @@ def _read_text(file: str) -> str:
     return raw.decode("utf-8")
 
 
-def _diagnose(file: str) -> tuple[str | None, list[dict[str, Any]] | None]:
-    """What is wrong with a file (None if nothing), and its usable records (None if it cannot be read at all)."""
+@dataclass(frozen=True)
+class _Diagnosis:
+    """What is wrong with a file (None if nothing), its usable records (None if it cannot be read at all), and
+    whether they came in another shape than a trail's log file (so the engine, which reads that shape, saw none)."""
+
+    problem: str | None
+    records: list[dict[str, Any]] | None
+    other_shape: bool = False
+
+
+def _json_lines(text: str) -> list[object] | str:
+    """Every non-blank line as one JSON value, or what is wrong with the first line that is not one."""
+    values: list[object] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                values.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                return f"is not JSON Lines (line {number}, column {error.colno}: {error.msg})"
+    return values
+
+
+def _records_of(document: object) -> tuple[list[object], str, bool] | None:
+    """The records a document holds and how to name one, in each shape CloudTrail's records come in: a trail's
+    log file ({"Records": [...]}), what `aws cloudtrail lookup-events` prints ({"Events": [{"CloudTrailEvent":
+    "<record as JSON text>"}, ...]}), a list of records, or one record on its own."""
+    if isinstance(document, dict) and isinstance(document.get("Records"), list):
+        return document["Records"], "Records[{}]", False
+    if isinstance(document, dict) and isinstance(document.get("Events"), list):
+        records: list[object] = []
+        for event in document["Events"]:
+            text = event.get("CloudTrailEvent") if isinstance(event, dict) else None
+            try:
+                records.append(json.loads(text) if isinstance(text, str) else None)
+            except json.JSONDecodeError:
+                records.append(None)
+        return records, "Events[{}].CloudTrailEvent", True
+    if isinstance(document, list):
+        return document, "[{}]", True
+    if isinstance(document, dict) and "eventTime" in document and "eventSource" in document:
+        return [document], "the record", True
+    return None
+
+
+def _diagnose(file: str) -> _Diagnosis:
     try:
         text = _read_text(file)
     except (EOFError, gzip.BadGzipFile, zlib.error) as error:
-        return f"cannot be read as gzip ({error or 'truncated'}); the file is damaged or still being written", None
+        return _Diagnosis(f"cannot be read as gzip ({error or 'truncated'}); the file is damaged or still being "
+                          "written", None)
     except UnicodeDecodeError as error:
-        return f"is not UTF-8 text ({error.reason} at byte {error.start})", None
+        return _Diagnosis(f"is not UTF-8 text ({error.reason} at byte {error.start})", None)
     except OSError as error:
-        return f"cannot be read ({error.strerror or error})", None
+        return _Diagnosis(f"cannot be read ({error.strerror or error})", None)
     try:
-        document = json.loads(text)
+        found = _records_of(json.loads(text))
     except json.JSONDecodeError as error:
-        return f"is not JSON (line {error.lineno}, column {error.colno}: {error.msg})", None
-    if not isinstance(document, dict) or not isinstance(document.get("Records"), list):
-        return "is not a CloudTrail log file (no top-level \"Records\" list)", None
+        if error.msg != "Extra data":
+            return _Diagnosis(f"is not JSON (line {error.lineno}, column {error.colno}: {error.msg})", None)
+        lines = _json_lines(text)  # more than one JSON value: JSON Lines, one record a line
+        if isinstance(lines, str):
+            return _Diagnosis(lines, None)
+        found = (lines, "line {}", True)
+        if not any(isinstance(line, dict) for line in lines):
+            found = None
+    if found is None:
+        return _Diagnosis("is not a CloudTrail log file (neither a trail's {\"Records\": [...]}, nor "
+                          "lookup-events output {\"Events\": [...]}, nor records as a list, one record or JSON "
+                          "Lines)", None)
+    records, name, other_shape = found
     good: list[dict[str, Any]] = []
     bad: list[str] = []
-    for index, record in enumerate(document["Records"]):
+    for index, record in enumerate(records):
         if isinstance(record, dict) and isinstance(record.get("eventTime"), str) and isinstance(
                 record.get("userIdentity", {}), dict):
             good.append(record)
         else:
-            bad.append(f"Records[{index}]")
+            bad.append(name.format(index + 1 if name == "line {}" else index))
     if bad:
-        return (f"{len(bad)} record(s) are not CloudTrail records (an object with eventTime and userIdentity): "
-                f"{', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}; the other {len(good)} are kept"), good
-    return None, good
+        return _Diagnosis(f"{len(bad)} record(s) are not CloudTrail records (an object with eventTime and "
+                          f"userIdentity): {', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}; the other "
+                          f"{len(good)} are kept", good, other_shape)
+    return _Diagnosis(None, good, other_shape)
 
 
 def _drop_foreign_records(connection: Any, host_accounts: Sequence[str]) -> list[Skipped]:
@@ -275,5 +343,7 @@ def _drop_foreign_records(connection: Any, host_accounts: Sequence[str]) -> list
         f"GROUP BY ALL ORDER BY 1, 2", [list(host_accounts)]).fetchall()
     connection.execute(f"DELETE FROM {TABLE} WHERE recipientaccountid IS NULL OR recipientaccountid NOT IN "
                        f"(SELECT unnest(?))", [list(host_accounts)])
-    return [Skipped(file, f"{count} record(s) logged by account {account}, which no grant's hostAccountId names "
-                          f"({', '.join(host_accounts)})") for file, account, count in rows]
+    return [Skipped(file, f"{count} record(s) without recipientAccountId, so no host account logged them"
+                    if account is None else
+                    f"{count} record(s) logged by account {account}, which no grant's hostAccountId names "
+                    f"({', '.join(host_accounts)})") for file, account, count in rows]

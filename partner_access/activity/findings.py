@@ -48,9 +48,12 @@ def findings(attribution: Attribution, grants: Sequence[Grant], skipped: Sequenc
     attempts: dict[tuple[PersonKey, str, str, str], list[str]] = defaultdict(list)
     for attempt in attribution.failed_attempts:
         attempts[(attempt.person, attempt.event_name, attempt.target, attempt.error_code)].append(attempt.time)
+    partner_accounts = {grant.partner_account_id for grant in grants}
     for (person, event_name, target, error_code), times in sorted(attempts.items()):
+        why = ("a trust that requires MFA refuses a switch without it" if person[0] in partner_accounts
+               else f"no grant names account {person[0]}, so no trust lets it in")
         finding(FAILED_SWITCH, person, f"{len(times)} {event_name} into {target} failed with {error_code} "
-                f"(first {min(times)}, last {max(times)}); a trust that requires MFA refuses a switch without it")
+                f"(first {min(times)}, last {max(times)}); {why}")
 
     for person, open_sessions in sorted(attribution.sessions.items()):
         for open_session in open_sessions:

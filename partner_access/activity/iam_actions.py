@@ -82,13 +82,14 @@ def _action_pattern(pattern: str) -> re.Pattern[str]:
 
 
 def matching_actions(pattern: str) -> set[str]:
-    """Every known action (lower case, prefix:name) that an Action entry of a policy names."""
+    """Every known action (prefix:Name, as IAM documents it) that an Action entry of a policy names; IAM matches
+    action names ignoring case."""
     regex = _action_pattern(pattern)
     prefix_part = pattern.lower().split(":", 1)[0]
     prefix_regex = _action_pattern(prefix_part)
     found: set[str] = set()
     for prefix, service in iam_index().items():
         if prefix_regex.fullmatch(prefix):
-            found.update(f"{prefix}:{action.lower()}" for action in service.actions
+            found.update(f"{prefix}:{action}" for action in service.actions
                          if regex.fullmatch(f"{prefix}:{action.lower()}"))
     return found

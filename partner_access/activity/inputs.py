@@ -1,7 +1,8 @@
 """Trail log files as CloudTrail delivers them, found on disk, and what the report says about input it skipped.
 
-A trail writes `AWSLogs/[<organization id>/]<account>/CloudTrail/<region>/YYYY/MM/DD/<name>.json.gz`; an export or
-a sample may be plain `.json`. The path names the account and the day, so files outside the window or of another
+A trail writes `AWSLogs/[<organization id>/]<account>/CloudTrail/<region>/YYYY/MM/DD/<name>.json.gz`, and its digest
+files (`CloudTrail-Digest`, for integrity validation, no records) beside them; an export or a sample may be plain
+`.json` or JSON Lines (`.jsonl`). The path names the account and the day, so files outside the window or of another
 account are skipped without opening them.
 """
 
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-LOG_FILE_SUFFIXES = (".json.gz", ".json")
+LOG_FILE_SUFFIXES = (".json.gz", ".json", ".jsonl.gz", ".jsonl")
+DIGEST_FILE_MARK = "CloudTrail-Digest"
 TRAIL_PATH_PATTERN = re.compile(
     r"AWSLogs/(?:o-[a-z0-9]{10,32}/)?(?P<account>\d{12})/CloudTrail/(?P<region>[a-z0-9-]+)/"
     r"(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})/"
@@ -38,6 +40,8 @@ class TrailLocation:
     account: str
     region: str
     day: date
+    # Where the account's folder ends in the path (just past `<account>/`).
+    account_end: int
 
 
 def trail_location(path: str) -> TrailLocation | None:
@@ -48,11 +52,12 @@ def trail_location(path: str) -> TrailLocation | None:
         day = date(int(match["year"]), int(match["month"]), int(match["day"]))
     except ValueError:
         return None
-    return TrailLocation(account=match["account"], region=match["region"], day=day)
+    return TrailLocation(account=match["account"], region=match["region"], day=day,
+                         account_end=match.end("account") + 1)
 
 
 def is_log_file(name: str) -> bool:
-    return name.endswith(LOG_FILE_SUFFIXES) and "CloudTrail-Digest" not in name
+    return name.endswith(LOG_FILE_SUFFIXES) and DIGEST_FILE_MARK not in name
 
 
 def days_between(since: datetime, until: datetime) -> list[date]:
@@ -69,29 +74,39 @@ def prune(
     is not a trail's (an export or a sample), which the records' own account and time then decide."""
     wanted_days = set(days_between(since, until))
     kept: list[str] = []
-    skipped: list[Skipped] = []
+    # Other accounts' folders (an organization trail holds every member's) are named once each, not file by file.
+    foreign: dict[str, tuple[str, int]] = {}
     for name in names:
         location = trail_location(name)
         if location is None:
             kept.append(name)
         elif location.account not in host_accounts:
-            skipped.append(Skipped(name, f"logged by account {location.account}, which no grant's hostAccountId "
-                                         f"names ({', '.join(host_accounts)})"))
+            folder = name[:location.account_end]
+            account, files = foreign.get(folder, (location.account, 0))
+            foreign[folder] = (account, files + 1)
         elif location.day in wanted_days:
             kept.append(name)
+    skipped = [Skipped(folder, f"{files} log file(s) logged by account {account}, which no grant's hostAccountId "
+                               f"names ({', '.join(host_accounts)})") for folder, (account, files) in foreign.items()]
     return kept, skipped
 
 
 def local_log_files(paths: Sequence[str]) -> tuple[list[str], list[Skipped]]:
-    """Every log file under the given files and folders, in a stable order; paths that do not exist are skipped."""
+    """Every log file under the given files and folders, in a stable order. Digest files are not logs and are left
+    out, even when named one by one; paths that do not exist and folders without a log file are skipped."""
     found: list[str] = []
     missing: list[Skipped] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found.extend(sorted(str(file) for file in _walk(path)))
+            files = sorted(str(file) for file in _walk(path))
+            found.extend(files)
+            if not files:
+                missing.append(Skipped(given, f"no log file ({', '.join('*' + s for s in LOG_FILE_SUFFIXES)}) in "
+                                              "this folder or below it"))
         elif path.is_file():
-            found.append(str(path))
+            if DIGEST_FILE_MARK not in path.name:
+                found.append(str(path))
         else:
             missing.append(Skipped(given, "no such file or folder"))
     return found, missing

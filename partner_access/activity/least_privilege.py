@@ -99,6 +99,7 @@ def _proposal(grant: Grant, used_calls: Iterable[tuple[str, str]]) -> ProposedPo
                      "contents this report does not read; using the proposal means removing them from the grant.")
     granted = inline_granted_actions(grant.inline_policy)
     used_sorted = tuple(sorted(actions))
+    used_lower = {action.lower() for action in used_sorted}  # IAM compares action names ignoring case
     document: dict[str, Any] = {"Version": "2012-10-17", "Statement": []}
     if used_sorted:
         document["Statement"].append({"Sid": "UsedInCloudTrail", "Effect": "Allow", "Action": list(used_sorted),
@@ -107,6 +108,6 @@ def _proposal(grant: Grant, used_calls: Iterable[tuple[str, str]]) -> ProposedPo
         role_arn=grant_role_arn(grant),
         document=document,
         used_actions=used_sorted,
-        granted_unused=tuple(sorted(granted - {action.lower() for action in used_sorted})),
+        granted_unused=tuple(sorted(action for action in granted if action.lower() not in used_lower)),
         blind_spots=tuple(blind),
     )

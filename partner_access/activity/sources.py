@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -24,9 +25,25 @@ def split_s3_url(url: str) -> tuple[str, str]:
     return bucket, prefix
 
 
+# A prefix that already names one account's folder (or one of its regions) of a trail or an organization trail.
+ACCOUNT_PREFIX = re.compile(
+    r"(?P<account_root>(?:.*/)?AWSLogs/(?:o-[a-z0-9]{10,32}/)?(?P<account>\d{12})/)"
+    r"(?:CloudTrail/(?P<region>[a-z0-9-]+)/)?"
+)
+
+
 def _trail_prefixes(s3: Any, bucket: str, prefix: str, host_accounts: Sequence[str]) -> list[str]:
-    """The CloudTrail/<region>/ folders of each host account under the prefix (organization trails add a level)."""
+    """The CloudTrail/<region>/ folders of each host account under the prefix (organization trails add a level).
+    The prefix may be the bucket's (or the trail's key prefix), AWSLogs/, an organization's folder, one account's
+    folder, or one of its regions."""
     base = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+    named = ACCOUNT_PREFIX.match(base)
+    if named is not None:
+        if named["account"] not in host_accounts:
+            return []
+        if named["region"]:
+            return [f"{named['account_root']}CloudTrail/{named['region']}/"]
+        return _folders(s3, bucket, named["account_root"] + "CloudTrail/")
     roots = [base] if base.endswith("AWSLogs/") or "AWSLogs/" in base else [base + "AWSLogs/"]
     account_roots: list[str] = []
     for root in roots:
@@ -67,6 +84,9 @@ def download_s3(url: str, host_accounts: Sequence[str], since: datetime, until: 
                 for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=day_prefix):
                     keys.extend(entry["Key"] for entry in page.get("Contents", []) if is_log_file(entry["Key"]))
         kept, skipped = prune(keys, host_accounts, since, until)
+        if not region_prefixes:
+            skipped.append(Skipped(url, "no AWSLogs/[<org id>/]<account>/CloudTrail/<region>/ folder of a host "
+                                        f"account ({', '.join(host_accounts)}) under this prefix"))
         files = []
         for key in kept:
             target = scratch / bucket / key

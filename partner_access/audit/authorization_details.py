@@ -142,7 +142,8 @@ def _single_account(records: Sequence[RoleRecord | PrincipalRecord | ManagedPoli
             "give one account's output per file"
         )
     if not accounts:
-        raise AuthorizationDetailsError("no user, group, role or customer managed policy names its account")
+        raise AuthorizationDetailsError(f"no user, group, role or customer managed policy names its account (in "
+                                        f"{', '.join(RESULT_KEYS)})")
     (account,) = accounts
     assert account is not None
     return account

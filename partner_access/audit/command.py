@@ -1,8 +1,9 @@
-"""partner-access audit: check every existing IAM role of an account or an AWS Organization with the policy pack's own
-policies and config, live or from `aws iam get-account-authorization-details` output.
+"""partner-access audit: check every existing IAM role of an account or an AWS Organization with
+the policy pack's own policies and config, live or from the output of
+`aws iam get-account-authorization-details`.
 
-Exit status: 0 no mandatory finding; 1 a mandatory finding; 2 a usage error, a bad file, or an account (or part of
-one) that could not be read.
+Exit status: 0 no mandatory finding; 1 a mandatory finding; 2 a usage error, a bad file, or an
+account (or part of one) that could not be read.
 """
 
 from __future__ import annotations
@@ -26,7 +27,17 @@ DEFAULT_MAX_WORKERS = 8
 DEFAULT_AUDIT_ROLE_NAME = "partner-access-audit"
 
 
+EXAMPLES = """examples:
+  partner-access audit --policy-pack-config policy-pack-config.json   # the credentials' account
+  partner-access audit --profile security --organization --format sarif --output audit.sarif
+  aws iam get-account-authorization-details --filter User Role Group LocalManagedPolicy > a.json
+  partner-access audit --authorization-details a.json --format json
+"""
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EXAMPLES
     source = parser.add_argument_group("what to audit (default: the account of the current AWS credentials)")
     source.add_argument(
         "--authorization-details", metavar="FILE", type=Path, action="append", default=[],
@@ -37,7 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="audit every active account of the caller's AWS Organization, through --audit-role-name in each member",
     )
     source.add_argument(
-        "--audit-role-name", default=DEFAULT_AUDIT_ROLE_NAME, metavar="NAME",
+        "--audit-role-name", metavar="NAME",
         help=f"the role assumed in each member account with --organization (default: {DEFAULT_AUDIT_ROLE_NAME})",
     )
     source.add_argument(
@@ -46,7 +57,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
              "exemptAccountIds), so only trusts outside the organization are cross-account",
     )
     source.add_argument(
-        "--max-workers", type=int, default=DEFAULT_MAX_WORKERS, metavar="N",
+        "--max-workers", type=int, metavar="N",
         help=f"accounts read in parallel with --organization (default: {DEFAULT_MAX_WORKERS})",
     )
     source.add_argument("--profile", help="the AWS CLI profile to use (default: the standard boto3 credential chain)")
@@ -54,7 +65,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--policy-pack-config", type=Path, metavar="FILE",
         help="the pack's config file, as given to `pulumi up --policy-pack-config` (levels, exemptions, limits)",
     )
-    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    parser.add_argument("--format", choices=FORMATS, default="table",
+                        help="table (default), json, or sarif (SARIF 2.1.0 for GitHub code scanning)")
     parser.add_argument("--output", type=Path, metavar="FILE", help="write the report here instead of stdout")
 
 
@@ -90,9 +102,12 @@ def run(options: argparse.Namespace) -> int:
 def _usage_problem(options: argparse.Namespace) -> str | None:
     if options.authorization_details and options.organization:
         return "--authorization-details and --organization cannot be combined: audit files or live accounts"
-    if options.organization_accounts_are_own and not options.organization:
-        return "--organization-accounts-are-own needs --organization"
-    if not 1 <= options.max_workers <= 64:
+    for given, option in ((options.organization_accounts_are_own, "--organization-accounts-are-own"),
+                          (options.audit_role_name is not None, "--audit-role-name"),
+                          (options.max_workers is not None, "--max-workers")):
+        if given and not options.organization:
+            return f"{option} needs --organization"
+    if options.max_workers is not None and not 1 <= options.max_workers <= 64:
         return f"--max-workers {options.max_workers}: must be from 1 to 64"
     return None
 
@@ -135,7 +150,8 @@ def _audit_organization(options: argparse.Namespace, settings: Settings) -> list
         settings = with_own_accounts(settings, accounts.all_ids)
     progress = ProgressBar(len(accounts.active_ids), "accounts")
     outcomes = collect_organization(
-        session, accounts.active_ids, audit_role_name=options.audit_role_name, max_workers=options.max_workers,
+        session, accounts.active_ids, audit_role_name=options.audit_role_name or DEFAULT_AUDIT_ROLE_NAME,
+        max_workers=options.max_workers or DEFAULT_MAX_WORKERS,
         on_done=lambda outcome: progress.advance(),
     )
     return [

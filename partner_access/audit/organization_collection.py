@@ -48,6 +48,10 @@ def organization_accounts(session: boto3.Session) -> OrganizationAccounts:
         ]
     except AWS_ERRORS as error:
         raise AwsAccessError(describe_failure("organizations:ListAccounts", error)) from error
+    if not accounts:
+        # An organization always holds its management account; an empty list audits nothing and must not pass.
+        raise AwsAccessError("organizations:ListAccounts listed no account: the caller's account is not in an "
+                             "AWS Organization (audit it without --organization)")
     return OrganizationAccounts(
         all_ids=tuple(account["Id"] for account in accounts),
         active_ids=tuple(account["Id"] for account in accounts

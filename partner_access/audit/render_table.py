@@ -7,7 +7,8 @@ import textwrap
 
 from .report import MANDATORY, AuditReport
 
-_MESSAGE_WIDTH = 110
+# Messages wrap to fit a 100-column terminal, at spaces only, so ARNs and policy names stay whole to copy.
+_MESSAGE_WIDTH = 100
 _MESSAGE_INDENT = " " * 6
 
 
@@ -18,7 +19,7 @@ def render_table(report: AuditReport) -> str:
         roles = [s for s in account.subjects if s.subject is not None and s.subject.kind == "role"]
         flagged = [s for s in account.subjects if s.findings]
         source = f"from {account.source_file}" if account.source_file else "live"
-        lines.append(f"Account {account.account or '(unknown)'} ({source}): {len(roles)} roles, "
+        lines.append(f"Account {account.account or '(unknown)'} ({source}): {_count(len(roles), 'role')}, "
                      f"{sum(1 for s in roles if s.findings)} with findings")
         rows = [
             (finding.level, finding.code or "-", finding.policy,
@@ -34,13 +35,17 @@ def render_table(report: AuditReport) -> str:
             for *columns, message in rows:
                 lines.append(("  " + "  ".join(v.ljust(w) for v, w in zip(columns, widths, strict=True))).rstrip())
                 lines.extend(textwrap.wrap(message, _MESSAGE_WIDTH, initial_indent=_MESSAGE_INDENT,
-                                           subsequent_indent=_MESSAGE_INDENT))
+                                           subsequent_indent=_MESSAGE_INDENT, break_on_hyphens=False))
         for error in account.errors:
             lines.append(f"  error: {error}")
         lines.append("")
         total_findings += len(rows)
         total_mandatory += sum(1 for row in rows if row[0] == MANDATORY)
         total_errors += len(account.errors)
-    lines.append(f"{len(report.accounts)} accounts audited; {total_findings} findings, {total_mandatory} mandatory; "
-                 f"{total_errors} errors")
+    lines.append(f"{_count(len(report.accounts), 'account')} audited; {_count(total_findings, 'finding')}, "
+                 f"{total_mandatory} mandatory; {_count(total_errors, 'error')}")
     return "\n".join(lines) + "\n"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -75,7 +75,7 @@ def test_console_switch_sample_is_one_person_one_session_three_actions(tmp_path)
     policy = document["proposedPolicies"]["arn:aws:iam::776613361644:role/assume-admin-role-example"]
     assert policy["Statement"][0]["Action"] == ["iam:CreateUser"]
     (proposal,) = report.proposed_policies
-    assert proposal.granted_unused == ("iam:listusers",)
+    assert proposal.granted_unused == ("iam:ListUsers",)
 
 
 def test_source_identity_names_the_person_and_the_session_name_is_checked(tmp_path):
@@ -181,7 +181,7 @@ def test_damaged_input_is_skipped_and_named_and_the_rest_reported(tmp_path):
     assert "not a CloudTrail log file" in skipped["not-cloudtrail.json"]
     assert "333333333333" in skipped["other-account.json"]
     assert "Records[1]" in skipped["one-bad-record.json"]
-    assert "444444444444" in skipped["x.json.gz"]
+    assert "1 log file(s) logged by account 444444444444" in skipped["444444444444"]  # the folder, once
     assert sum(1 for f in report.findings if f.code == codes.INPUT_SKIPPED) == len(report.skipped)
     (person,) = report.people  # the good file, and the good record of the mixed one, still count
     assert {(a.event_name, a.count) for a in person.actions} >= {("CreateUser", 2)}

@@ -27,7 +27,7 @@ def test_wildcards_expand_as_iam_matches_actions():
         {"Effect": "Allow", "Action": ["S3:getbucket?olicy", "ec2:Describe*"]},
         {"Effect": "Deny", "Action": "iam:*"},
     ]})
-    assert "s3:getbucketpolicy" in granted and "ec2:describeinstances" in granted
+    assert "s3:GetBucketPolicy" in granted and "ec2:DescribeInstances" in granted  # IAM's spelling
     assert not any(action.startswith(("iam:", "s3:put")) for action in granted)
 
 

@@ -105,3 +105,26 @@ def test_lookup_events_errors_name_the_region(tmp_path):
     fake_session.client.return_value = client
     with pytest.raises(ActivityError, match="LookupEvents in eu-west-1: AccessDeniedException"):
         sources.lookup_events(["eu-west-1"], *WEEK, tmp_path, session=fake_session)
+
+
+@pytest.mark.parametrize("prefix", [
+    "org/AWSLogs/o-a1b2c3d4e5/", f"org/AWSLogs/o-a1b2c3d4e5/{HOST}",
+    f"org/AWSLogs/o-a1b2c3d4e5/{HOST}/CloudTrail/eu-west-1/",
+])
+def test_bucket_prefix_may_name_the_organization_the_account_or_a_region(tmp_path, prefix):
+    local = tmp_path / "week"
+    generate_week(local, sessions_per_user=1, calls_per_session=2, noise_per_day=2)
+    with mock.patch.dict(os.environ, FAKE_ENVIRONMENT), mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="trail-bucket")
+        for file in local.rglob("*.json.gz"):
+            key = str(file.relative_to(local)).replace("AWSLogs/", "AWSLogs/o-a1b2c3d4e5/", 1)
+            s3.upload_file(str(file), "trail-bucket", "org/" + key)
+        files, skipped = sources.download_s3(f"s3://trail-bucket/{prefix}", [HOST], *WEEK, tmp_path / "scratch")
+        regions = {Path(file).parts[-5] for file in files}
+        assert skipped == [] and files
+        assert regions == ({"eu-west-1"} if prefix.endswith("eu-west-1/") else {"us-east-1", "eu-west-1",
+                                                                                "ap-southeast-2"})
+        files, skipped = sources.download_s3("s3://trail-bucket/org/AWSLogs/o-a1b2c3d4e5/999999999999/", [HOST],
+                                             *WEEK, tmp_path / "scratch")
+        assert files == [] and "no AWSLogs/" in skipped[0].reason

@@ -74,7 +74,7 @@ def test_no_mandatory_finding_exits_zero_and_the_table_groups_by_account(moto_aw
     code, out, _ = audit(capsys)
 
     assert code == 0
-    assert out.splitlines()[0].startswith(f"Account {MANAGEMENT_ACCOUNT} (live): 1 roles, 0 with findings")
+    assert out.splitlines()[0].startswith(f"Account {MANAGEMENT_ACCOUNT} (live): 1 role, 0 with findings")
 
 
 def test_disabled_policy_reports_nothing_and_a_bad_config_is_a_usage_error(moto_aws, tmp_path, capsys):
@@ -102,6 +102,13 @@ def test_no_credentials_is_an_access_error_without_a_traceback(moto_aws, monkeyp
 
     assert (code, out) == (2, "")
     assert "sts:GetCallerIdentity" in err and "Traceback" not in err
+
+
+def test_organization_without_an_organization_is_an_access_error_not_an_empty_pass(moto_aws, capsys):
+    code, out, err = audit(capsys, "--organization")
+
+    assert (code, out) == (2, "")
+    assert "organizations:ListAccounts" in err and "not in an AWS Organization" in err
 
 
 def make_organization(member_count: int) -> list[str]:

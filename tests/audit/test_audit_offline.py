@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 
 from partner_access.audit.account_collection import ENTITY_FILTER
 from partner_access.cli import main
@@ -157,3 +158,32 @@ def test_files_and_organization_together_are_a_usage_error(tmp_path, capsys):
 
     assert (code, out) == (2, "")
     assert "cannot be combined" in err
+
+
+def test_a_cli_file_with_every_field_the_cli_writes(tmp_path, capsys, monkeypatch):
+    # tests/audit/fixtures/cli-authorization-details.json is shaped as the AWS CLI prints the output (botocore's
+    # IAM model: RoleDetail with RoleLastUsed, PermissionsBoundary, Tags and InstanceProfileList holding the role
+    # again; UserDetail with GroupList; ManagedPolicyDetail with every PolicyVersionList entry; AWS managed
+    # policies, as written without --filter), documents decoded to objects. Only the default version of a
+    # managed policy counts: its older version allows sts:AssumeRole on "*", the default does not.
+    monkeypatch.chdir(Path(__file__).parent / "fixtures")
+    code = main(["audit", "--authorization-details", "cli-authorization-details.json", "--format", "json"])
+    (account,) = json.loads(capsys.readouterr().out)["accounts"]
+    assert account["account"] == "111111111111" and account["errors"] == []
+    assert {entry["arn"].split(":", 5)[5]: [finding["code"] for finding in entry["findings"]]
+            for entry in account["roles"]} == {
+        "role/partner-mfa": [],
+        "role/legacy/partner-no-mfa": ["MFA-001", "ADMIN-001"],
+        "role/app-instance": [],
+        "user/deployer": ["WILDCARD-001"],
+    }
+    assert code == 1
+
+
+@pytest.mark.parametrize("option", [["--audit-role-name", "auditor"], ["--max-workers", "4"],
+                                    ["--organization-accounts-are-own"]])
+def test_organization_options_without_organization_are_usage_errors(tmp_path, capsys, option):
+    code, out, err = audit(capsys, "--authorization-details", str(tmp_path / "a.json"), *option)
+
+    assert (code, out) == (2, "")
+    assert f"{option[0]} needs --organization" in err

@@ -29,7 +29,7 @@ def test_table_has_a_block_per_account_with_a_row_per_finding_and_the_errors():
     assert lines[3].strip() == "MFA-001: lets someone in"
     assert "Account 222222222222 (live): 0 roles, 0 with findings" in lines
     assert "  error: sts:AssumeRole ...: AccessDenied: no" in lines
-    assert lines[-1] == "2 accounts audited; 1 findings, 1 mandatory; 1 errors"
+    assert lines[-1] == "2 accounts audited; 1 finding, 1 mandatory; 1 error"
     assert report.exit_code() == 2
 
 
@@ -65,3 +65,33 @@ def test_a_policy_that_fails_is_an_error_about_that_resource_not_a_traceback():
                                 {"explodes": PolicySettings(EnforcementLevel.MANDATORY)})
 
     assert evaluation.errors == ("policy explodes failed on aws:iam/role:Role r: ValueError: boom",)
+
+
+def test_table_fits_a_100_column_terminal():
+    role = Subject("role", "arn:aws:iam::111111111111:role/partner", "partner")
+    long_message = "MFA-001: " + " ".join(["a request signed with long-term access keys is allowed"] * 12)
+    finding = Finding("cross-account-trust-requires-mfa", "mandatory", "MFA-001", long_message)
+    report = AuditReport((AccountReport("111111111111", (SubjectFindings(role, (finding,)),), (), None),), ())
+
+    lines = render_table(report).splitlines()
+
+    assert max(len(line) for line in lines) <= 100
+    assert " ".join(line.strip() for line in lines[3:-2]) == long_message
+
+
+def test_help_examples_are_commands_the_parser_accepts(capsys):
+    import shlex
+
+    import pytest
+
+    from partner_access.cli import build_parser, main
+
+    with pytest.raises(SystemExit):
+        main(["audit", "--help"])
+    text = capsys.readouterr().out
+    examples = [line.split("partner-access ", 1)[1].split("#")[0] for line in text.splitlines()
+                if line.startswith("  partner-access audit ")]
+    assert len(examples) >= 3
+    for example in examples:
+        assert build_parser().parse_args(shlex.split(example)).command == "audit"
+    assert max(len(line) for line in text.splitlines()) <= 100

@@ -78,3 +78,47 @@ def test_errors_are_tool_notifications_and_the_run_is_marked_unsuccessful(capsys
     (notification,) = invocation["toolExecutionNotifications"]
     assert notification["level"] == "error" and "account-1.json: not JSON" in notification["message"]["text"]
     assert code == 2
+
+
+def test_each_result_has_what_github_requires_and_points_at_the_entity_in_the_file(capsys, monkeypatch, tmp_path):
+    # GitHub Docs, "SARIF support for code scanning": rules need help.text; a result's physicalLocation needs
+    # artifactLocation.uri and region.startLine; code scanning uses only partialFingerprints.primaryLocationLineHash.
+    details = {"RoleDetailList": [role("mfa", trust_document(MFA)), role("no-mfa", trust_document())]}
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "account.json").write_text(json.dumps(details, indent=4))  # as the CLI prints it
+
+    main(["audit", "--format", "sarif", "--authorization-details", "account.json"])
+    first = json.loads(capsys.readouterr().out)
+    main(["audit", "--format", "sarif", "--authorization-details", str(tmp_path / "account.json")])
+    absolute = json.loads(capsys.readouterr().out)
+
+    jsonschema.Draft4Validator(SCHEMA).validate(first)
+    (run,) = first["runs"]
+    assert all(rule["help"]["text"] for rule in run["tool"]["driver"]["rules"])
+    lines = (tmp_path / "account.json").read_text().splitlines()
+    hashes = []
+    for result in run["results"]:
+        arn = result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+        region = result["locations"][0]["physicalLocation"]["region"]
+        line = lines[region["startLine"] - 1]
+        assert line[region["startColumn"] - 1:region["endColumn"] - 1] == f'"Arn": "{arn}"'
+        hashes.append(result["partialFingerprints"]["primaryLocationLineHash"])
+    assert len(set(hashes)) == len(hashes) == 3  # MFA-001 and ADMIN-001 on no-mfa, ADMIN-001 on mfa
+    (absolute_run,) = absolute["runs"]
+    uri = absolute_run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == (tmp_path / "account.json").as_uri()
+    assert [r["partialFingerprints"] for r in absolute_run["results"]] == [r["partialFingerprints"]
+                                                                           for r in run["results"]]
+
+
+def test_live_results_have_a_region_too(moto_aws, capsys):
+    import boto3
+
+    boto3.client("iam").create_role(RoleName="no-mfa", AssumeRolePolicyDocument=json.dumps(trust_document()))
+    main(["audit", "--format", "sarif"])
+    sarif = json.loads(capsys.readouterr().out)
+    jsonschema.Draft4Validator(SCHEMA).validate(sarif)
+    (result, *_) = sarif["runs"][0]["results"]
+    location = result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"].startswith("aws-iam/") and location["region"]["startLine"] == 1
+    assert result["partialFingerprints"]["primaryLocationLineHash"]
