@@ -13,11 +13,13 @@ can only tell callers apart by what the document says, so these witnesses stand 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import Enum
 from functools import lru_cache
 
+from .conditions import ShapedValue
 from .globs import glob_regex, pattern_instances
 from .model import Principal, PrincipalKind, is_account_id
 
@@ -30,6 +32,14 @@ USERID_KEY = "aws:userid"
 CALLER_KEYS = frozenset({PRINCIPAL_ACCOUNT_KEY, PRINCIPAL_ARN_KEY, PRINCIPAL_TYPE_KEY, USERNAME_KEY, USERID_KEY})
 # Stands for a name or account the document never mentions: no literal in a policy contains it.
 FRESH = "\x01"
+# aws:userid (IAM User Guide, "AWS global condition context keys" and "IAM identifiers", unique ID prefixes): an IAM
+# user's unique ID ("AIDA..."); "<role's unique ID>:<session name>" for a role session (role IDs start "AROA", session
+# names are 2-64 of letters, digits and +=,.@-). The IDs are not in the document, so only their form is known; the
+# letters are taken in both cases to stay on the safe side of what IAM documents.
+_UNIQUE_ID = "[A-Za-z0-9]+"
+_SESSION_NAME = r"[\w+=,.@-]{2,64}"
+USER_ID_SHAPE = ShapedValue(full=f"AIDA{_UNIQUE_ID}", prefix="(?:A(?:I(?:D(?:A[A-Za-z0-9]*)?)?)?)?")
+_SESSION_PREFIX = r"(?:A(?:R(?:O(?:A[A-Za-z0-9]*(?::[\w+=,.@-]*)?)?)?)?)?"
 # Partition of callers a principal does not place in one (a bare account ID or "*"); see docs/policy-pack.md.
 DEFAULT_PARTITION = "aws"
 
@@ -54,9 +64,9 @@ class Caller:
     # A role session's name (FRESH when the document names none).
     session: str | None = None
 
-    def context(self) -> dict[str, str | None]:
+    def context(self) -> dict[str, str | ShapedValue | None]:
         """The request context keys IAM derives from the caller."""
-        context: dict[str, str | None] = {
+        context: dict[str, str | ShapedValue | None] = {
             PRINCIPAL_ACCOUNT_KEY: self.account_id,
             PRINCIPAL_ARN_KEY: self.arn,
             PRINCIPAL_TYPE_KEY: self.kind.value,
@@ -64,7 +74,18 @@ class Caller:
         }
         if self.kind is CallerKind.FEDERATED_USER:
             context[USERID_KEY] = f"{self.account_id}:{self.name}"
+        elif self.kind is CallerKind.USER:
+            context[USERID_KEY] = USER_ID_SHAPE
+        else:
+            context[USERID_KEY] = _session_userid_shape(self.session)
         return context
+
+
+@lru_cache(maxsize=256)
+def _session_userid_shape(session: str | None) -> ShapedValue:
+    """aws:userid of a role session: a named session ends in its name; one the document names nowhere in any name."""
+    name = _SESSION_NAME if session is None or session == FRESH else re.escape(session)
+    return ShapedValue(full=f"AROA{_UNIQUE_ID}:{name}", prefix=_SESSION_PREFIX)
 
 
 def principal_admits(principal: Principal, caller: Caller) -> bool:

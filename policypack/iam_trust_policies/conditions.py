@@ -17,11 +17,41 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 
-from .globs import arn_matches, glob_regex
+from .globs import arn_matches, glob_regex, unescaped
 from .model import ConditionClause
 
-RequestContext = Mapping[str, "str | None"]
+
+@dataclass(frozen=True, slots=True)
+class ShapedValue:
+    """A value every request of some caller carries whose text the document cannot know, only the form IAM gives it
+    (e.g. aws:userid of an IAM user: its unique ID, "AIDA" and letters and digits). A string clause none of whose
+    values could match a string of that form is decided; anything else about the value stays open."""
+
+    # Every value the key can hold matches full; every prefix of such a value matches prefix.
+    full: str
+    prefix: str
+
+    def may_match(self, value: str, is_pattern: bool, ignore_case: bool) -> bool:
+        """Whether the policy value (a ...Like pattern when is_pattern) could match some value of this form; True
+        when unsure."""
+        if not is_pattern or not any(character in value for character in "*?"):
+            text = unescaped(value) if is_pattern else value
+            return _compiled(self.full, ignore_case).fullmatch(text) is not None
+        head = re.split(r"[*?]", value, maxsplit=1)[0]
+        if "$" in head:
+            return True  # an escape such as "${*}" in the literal part: not worth reading, so unsure
+        return _compiled(self.prefix, ignore_case).fullmatch(head) is not None
+
+
+@lru_cache(maxsize=64)
+def _compiled(regex: str, ignore_case: bool) -> re.Pattern[str]:
+    return re.compile(regex, re.IGNORECASE if ignore_case else 0)
+
+
+RequestContext = Mapping[str, "str | ShapedValue | None"]
 
 _NEGATED_OPERATORS = frozenset(
     {
@@ -78,9 +108,10 @@ def resolve_variables(value: str, context: RequestContext, as_pattern: bool) -> 
             return match.group(0) if as_pattern else body
         default = _DEFAULT_RE.match(body)
         key = (default.group(1) if default else body).strip().lower()
-        if key in context and context[key] is not None:
-            text = context[key] or ""
-        elif default is not None and key in context:
+        known = context.get(key)
+        if isinstance(known, str):
+            text = known
+        elif default is not None and key in context and known is None:
             text = default.group(2)
         else:
             unresolved = True
@@ -98,6 +129,8 @@ def clause_truth(clause: ConditionClause, context: RequestContext) -> bool | Non
     if clause.key_lower not in context:
         return None
     actual = context[clause.key_lower]
+    if isinstance(actual, ShapedValue):
+        return _shaped_truth(clause, actual)
     operator = clause.base_operator
     plain_values = clause.plain_values
     patterns = clause.patterns
@@ -145,6 +178,29 @@ def _decided_truth(
     if matched is None:
         return None
     return not matched if operator in _NEGATED_OPERATORS else matched
+
+
+_SHAPE_POSITIVE = {"stringequals": False, "stringequalsignorecase": True, "stringlike": False}
+_SHAPE_NEGATED = {"stringnotequals": False, "stringnotequalsignorecase": True, "stringnotlike": False}
+
+
+def _shaped_truth(clause: ConditionClause, actual: ShapedValue) -> bool | None:
+    """A clause on a key the request carries with a value known only by its form: Null is decided (the key is
+    present); a string operator is decided when none of its values could match a value of that form (false for the
+    positive operators, true for the negated ones); everything else could go either way."""
+    operator = clause.base_operator
+    if operator == "null":
+        return _null_truth(clause.plain_values, "")
+    if clause.variable_values:
+        return None
+    ignore_case = _SHAPE_POSITIVE.get(operator, _SHAPE_NEGATED.get(operator))
+    if ignore_case is None:
+        return None
+    is_pattern = operator in _STRING_PATTERN_OPERATORS
+    candidates = clause.patterns if is_pattern else clause.plain_values
+    if any(actual.may_match(value, is_pattern, ignore_case) for value in candidates):
+        return None
+    return operator in _SHAPE_NEGATED
 
 
 def conditions_truth(clauses: Iterable[ConditionClause], context: RequestContext) -> bool | None:
