@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections import OrderedDict
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
 from .conditions import NUMERIC_OPERATORS
 from .globs import action_list_covers, has_policy_variable, unescaped
-from .loading import check_sids, describe_type, document_version, load_document, statement_list
+from .loading import check_sids, describe_type, document_cache_key, document_version, load_document, statement_list
 from .model import (
     ASSUME_ROLE_ACTION,
     CURRENT_VERSION,
@@ -80,10 +81,38 @@ class _StatementError(ValueError):
         self.code = code
 
 
+# Every policy of the pack that reads a role's trust policy parses it: the same document several times in a row, once
+# per policy. The outcome of the last few parses is kept (statements are frozen, so sharing them is safe); a stack
+# holds many roles, so older entries go.
+_RECENT_PARSES_KEPT = 32
+_recent_parses: OrderedDict[tuple[str, PolicyKind], tuple[Statement, ...] | MalformedPolicyError] = OrderedDict()
+
+
 def parse_policy(document: object, kind: PolicyKind) -> list[Statement]:
     """The document's statements; MalformedPolicyError when IAM would refuse the document."""
     if document is UNKNOWN:
         return []
+    text = document_cache_key(document)
+    if text is None:
+        return _parse_document(document, kind)
+    key = (text, kind)
+    outcome = _recent_parses.get(key)
+    if outcome is None:
+        try:
+            outcome = tuple(_parse_document(document, kind))
+        except MalformedPolicyError as error:
+            outcome = error
+        _recent_parses[key] = outcome
+        if len(_recent_parses) > _RECENT_PARSES_KEPT:
+            _recent_parses.popitem(last=False)
+    else:
+        _recent_parses.move_to_end(key)
+    if isinstance(outcome, MalformedPolicyError):
+        raise MalformedPolicyError(str(outcome), outcome.code)
+    return list(outcome)
+
+
+def _parse_document(document: object, kind: PolicyKind) -> list[Statement]:
     # JSON text is known as a whole; only an object from the engine can hold UNKNOWN markers.
     may_hold_unknowns = not isinstance(document, str) and contains_unknown(document)
     loaded = load_document(document)
