@@ -3,9 +3,9 @@ document with the repository and path, or the page, it follows; account IDs stan
 partner and an Organizations management account). The expected verdicts follow the IAM User Guide: a role is flagged
 exactly when a principal outside its own accounts (its account and the exempt ones) can assume it without MFA.
 
-Federated (SAML, OIDC) and Service principals are not AWS principals of another account: they are never flagged (see
-docs/policy-pack.md, "What counts as cross-account"). No document here is one IAM refuses, so no check reports a DOC-
-code on any of them.
+Federated (SAML, OIDC) and Service principals are not AWS principals of another account: they are never flagged
+(docs/policy-pack.md, "How the trust analysis reads IAM's rules"). No document here is one IAM refuses, so no check
+reports a DOC- code on any of them.
 """
 
 import json
