@@ -297,6 +297,15 @@ def _string_list(value: object, where: str) -> tuple[str, ...]:
     raise _StatementError(f"{where} must be a string or a list of strings")
 
 
+def _principal_names(value: object, where: str) -> tuple[str, ...]:
+    """A principal type's names. IAM's grammar makes quotation marks optional for numbers ("Grammar of the IAM JSON
+    policy language"), so an account ID written as a JSON number (as YAML writes an unquoted one) is its digits."""
+    items = value if isinstance(value, list) else [value]
+    if any(type(item) is int for item in items):
+        return _string_list([str(item) if type(item) is int else item for item in items], where)
+    return _string_list(value, where)
+
+
 def _parse_principal_block(block: object, element: str) -> tuple[Principal, ...]:
     """The AWS principals of a Principal/NotPrincipal block (Service, Federated and CanonicalUser principals are not
     AWS account identities and are left out)."""
@@ -311,7 +320,7 @@ def _parse_principal_block(block: object, element: str) -> tuple[Principal, ...]
         raise _StatementError(f'{element} must be "*" or an object such as {{"AWS": "<account ID or ARN>"}}')
     principals: list[Principal] = []
     for principal_type, names in block.items():
-        name_list = _string_list(names, f"{element} {principal_type}")
+        name_list = _principal_names(names, f"{element} {principal_type}")
         if principal_type.upper() == "AWS":
             try:
                 principals.extend(parse_principal(name) for name in name_list)
