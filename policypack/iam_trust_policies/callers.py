@@ -38,7 +38,9 @@ FRESH = "\x01"
 # letters are taken in both cases to stay on the safe side of what IAM documents.
 _UNIQUE_ID = "[A-Za-z0-9]+"
 _SESSION_NAME = r"[\w+=,.@-]{2,64}"
-USER_ID_SHAPE = ShapedValue(full=f"AIDA{_UNIQUE_ID}", prefix="(?:A(?:I(?:D(?:A[A-Za-z0-9]*)?)?)?)?")
+USER_ID_SHAPE = ShapedValue(
+    full=f"AIDA{_UNIQUE_ID}", prefix="(?:A(?:I(?:D(?:A[A-Za-z0-9]*)?)?)?)?", fixed_prefix="AIDA"
+)
 _SESSION_PREFIX = r"(?:A(?:R(?:O(?:A[A-Za-z0-9]*(?::[\w+=,.@-]*)?)?)?)?)?"
 # Partition of callers a principal does not place in one (a bare account ID or "*"); see docs/policy-pack.md.
 DEFAULT_PARTITION = "aws"
@@ -85,7 +87,7 @@ class Caller:
 def _session_userid_shape(session: str | None) -> ShapedValue:
     """aws:userid of a role session: a named session ends in its name; one the document names nowhere in any name."""
     name = _SESSION_NAME if session is None or session == FRESH else re.escape(session)
-    return ShapedValue(full=f"AROA{_UNIQUE_ID}:{name}", prefix=_SESSION_PREFIX)
+    return ShapedValue(full=f"AROA{_UNIQUE_ID}:{name}", prefix=_SESSION_PREFIX, fixed_prefix="AROA", has_colon=True)
 
 
 def principal_admits(principal: Principal, caller: Caller) -> bool:

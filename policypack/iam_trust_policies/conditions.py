@@ -27,12 +27,16 @@ from .model import ConditionClause
 @dataclass(frozen=True, slots=True)
 class ShapedValue:
     """A value every request of some caller carries whose text the document cannot know, only the form IAM gives it
-    (e.g. aws:userid of an IAM user: its unique ID, "AIDA" and letters and digits). A string clause none of whose
-    values could match a string of that form is decided; anything else about the value stays open."""
+    (e.g. aws:userid of an IAM user: its unique ID, "AIDA" and letters and digits). A string clause is decided when
+    none of its values could match a value of that form, or one matches every such value; anything else about the
+    value stays open."""
 
     # Every value the key can hold matches full; every prefix of such a value matches prefix.
     full: str
     prefix: str
+    # Every value starts with fixed_prefix, and holds a colon after it when has_colon.
+    fixed_prefix: str
+    has_colon: bool = False
 
     def may_match(self, value: str, is_pattern: bool, ignore_case: bool) -> bool:
         """Whether the policy value (a ...Like pattern when is_pattern) could match some value of this form; True
@@ -44,6 +48,17 @@ class ShapedValue:
         if "$" in head:
             return True  # an escape such as "${*}" in the literal part: not worth reading, so unsure
         return _compiled(self.prefix, ignore_case).fullmatch(head) is not None
+
+    def always_matches(self, pattern: str) -> bool:
+        """Whether a ...Like pattern matches every value of this form: a start every value has, then only "*", or
+        for a form with a colon, "*:*"; False when unsure."""
+        if "?" in pattern or "$" in pattern or "*" not in pattern:
+            return False
+        head, _, rest = pattern.partition("*")
+        if not self.fixed_prefix.startswith(head):
+            return False
+        rest = re.sub(r"\*+", "*", "*" + rest)
+        return rest == "*" or (self.has_colon and rest == "*:*")
 
 
 @lru_cache(maxsize=64)
@@ -186,8 +201,9 @@ _SHAPE_NEGATED = {"stringnotequals": False, "stringnotequalsignorecase": True, "
 
 def _shaped_truth(clause: ConditionClause, actual: ShapedValue) -> bool | None:
     """A clause on a key the request carries with a value known only by its form: Null is decided (the key is
-    present); a string operator is decided when none of its values could match a value of that form (false for the
-    positive operators, true for the negated ones); everything else could go either way."""
+    present); a string operator is decided when one of its patterns matches every value of that form (true for the
+    positive operators, false for the negated ones) or none of its values could match one (the reverse); everything
+    else could go either way."""
     operator = clause.base_operator
     if operator == "null":
         return _null_truth(clause.plain_values, "")
@@ -198,6 +214,8 @@ def _shaped_truth(clause: ConditionClause, actual: ShapedValue) -> bool | None:
         return None
     is_pattern = operator in _STRING_PATTERN_OPERATORS
     candidates = clause.patterns if is_pattern else clause.plain_values
+    if is_pattern and any(actual.always_matches(pattern) for pattern in candidates):
+        return operator not in _SHAPE_NEGATED
     if any(actual.may_match(value, is_pattern, ignore_case) for value in candidates):
         return None
     return operator in _SHAPE_NEGATED
