@@ -22,6 +22,7 @@ from .callers import (
     FRESH,
     PRINCIPAL_ACCOUNT_KEY,
     PRINCIPAL_ARN_KEY,
+    USERID_KEY,
     USERNAME_KEY,
     Caller,
     Witnesses,
@@ -311,7 +312,9 @@ def _witnesses(statements: list[Statement], clauses: list[ConditionClause]) -> W
     ]
     account_values += [account for value in arn_values if (account := account_of_arn(value)) is not None]
     user_names = [value for clause in clauses if clause.key_lower == USERNAME_KEY for value in clause.plain_values]
-    return witnesses(principals, arn_values, account_values, user_names)
+    # A federated user's aws:userid is "<account>:<name>": the accounts and names such values spell are witnesses.
+    federated_ids = [value for clause in clauses if clause.key_lower == USERID_KEY for value in clause.patterns]
+    return witnesses(principals, arn_values, account_values, user_names, federated_ids)
 
 
 def _family_absent_keys(tested_keys: set[str], source_identity: bool, tags: bool) -> tuple[dict, dict]:

@@ -134,8 +134,10 @@ def witnesses(
     arn_values: Iterable[str],
     account_values: Iterable[str],
     user_names: Iterable[str] = (),
+    federated_ids: Iterable[str] = (),
 ) -> Witnesses:
-    """The witnesses for a document: its principals, and the values its conditions compare caller keys with."""
+    """The witnesses for a document: its principals, and the values its conditions compare caller keys with
+    (federated_ids: aws:userid patterns, whose "<account>:<name>" values name federated users)."""
     accounts: set[str] = set()
     identities: set[tuple[str, str, str, str]] = set()
     sessions: set[tuple[str, str, str]] = set()
@@ -163,6 +165,11 @@ def witnesses(
             if account is not None:
                 accounts.add(account)
     names = frozenset(instance for name in user_names if "/" not in name for instance in pattern_instances(name, FRESH))
+    for pattern in federated_ids:
+        account, colon, name = pattern.partition(":")
+        if colon and is_account_id(account):
+            accounts.add(account)
+            federated.update((account, instance) for instance in pattern_instances(name, FRESH) if instance)
     return Witnesses(frozenset(accounts), frozenset(identities), frozenset(sessions), frozenset(federated), names)
 
 
