@@ -28,8 +28,27 @@ PRINCIPAL_ARN_KEY = "aws:principalarn"
 PRINCIPAL_TYPE_KEY = "aws:principaltype"
 USERNAME_KEY = "aws:username"
 USERID_KEY = "aws:userid"
+# Keys only a request an AWS service principal makes carries ("AWS global condition context keys": aws:SourceAccount
+# "is only available when the call to your resource is made directly by an AWS service principal", and so are the
+# other keys naming the resource a service acts for, and the service's own name); never a user's, a role session's or
+# a federated user's request. aws:PrincipalIsAWSService is in every signed request, "false" for those callers.
+SERVICE_ONLY_KEYS = frozenset(
+    {
+        "aws:sourceaccount",
+        "aws:sourcearn",
+        "aws:sourceorgid",
+        "aws:sourceorgpaths",
+        "aws:principalservicename",
+        "aws:principalservicenameslist",
+    }
+)
+PRINCIPAL_IS_SERVICE_KEY = "aws:principalisawsservice"
 # Keys whose value depends only on who calls.
-CALLER_KEYS = frozenset({PRINCIPAL_ACCOUNT_KEY, PRINCIPAL_ARN_KEY, PRINCIPAL_TYPE_KEY, USERNAME_KEY, USERID_KEY})
+CALLER_KEYS = (
+    frozenset({PRINCIPAL_ACCOUNT_KEY, PRINCIPAL_ARN_KEY, PRINCIPAL_TYPE_KEY, USERNAME_KEY, USERID_KEY})
+    | SERVICE_ONLY_KEYS
+    | {PRINCIPAL_IS_SERVICE_KEY}
+)
 # Stands for a name or account the document never mentions: no literal in a policy contains it.
 FRESH = "\x01"
 # aws:userid (IAM User Guide, "AWS global condition context keys" and "IAM identifiers", unique ID prefixes): an IAM
@@ -73,6 +92,8 @@ class Caller:
             PRINCIPAL_ARN_KEY: self.arn,
             PRINCIPAL_TYPE_KEY: self.kind.value,
             USERNAME_KEY: self.name if self.kind is CallerKind.USER else None,
+            PRINCIPAL_IS_SERVICE_KEY: "false",
+            **dict.fromkeys(SERVICE_ONLY_KEYS),
         }
         if self.kind is CallerKind.FEDERATED_USER:
             context[USERID_KEY] = f"{self.account_id}:{self.name}"
