@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import replace
 from functools import lru_cache
@@ -83,9 +84,11 @@ class _StatementError(ValueError):
 
 # Every policy of the pack that reads a role's trust policy parses it: the same document several times in a row, once
 # per policy. The outcome of the last few parses is kept (statements are frozen, so sharing them is safe); a stack
-# holds many roles, so older entries go.
+# holds many roles, so older entries go. pulumi_policy serves the engine from a pool of threads, so the kept parses
+# are read and written under a lock (the parsing itself runs outside it).
 _RECENT_PARSES_KEPT = 32
 _recent_parses: OrderedDict[tuple[str, PolicyKind], tuple[Statement, ...] | MalformedPolicyError] = OrderedDict()
+_recent_parses_lock = threading.Lock()
 
 
 def parse_policy(document: object, kind: PolicyKind) -> list[Statement]:
@@ -96,17 +99,19 @@ def parse_policy(document: object, kind: PolicyKind) -> list[Statement]:
     if text is None:
         return _parse_document(document, kind)
     key = (text, kind)
-    outcome = _recent_parses.get(key)
+    with _recent_parses_lock:
+        outcome = _recent_parses.get(key)
+        if outcome is not None:
+            _recent_parses.move_to_end(key)
     if outcome is None:
         try:
             outcome = tuple(_parse_document(document, kind))
         except MalformedPolicyError as error:
             outcome = error
-        _recent_parses[key] = outcome
-        if len(_recent_parses) > _RECENT_PARSES_KEPT:
-            _recent_parses.popitem(last=False)
-    else:
-        _recent_parses.move_to_end(key)
+        with _recent_parses_lock:
+            _recent_parses[key] = outcome
+            if len(_recent_parses) > _RECENT_PARSES_KEPT:
+                _recent_parses.popitem(last=False)
     if isinstance(outcome, MalformedPolicyError):
         raise MalformedPolicyError(str(outcome), outcome.code)
     return list(outcome)
