@@ -107,8 +107,17 @@ class Caller:
 @lru_cache(maxsize=256)
 def _session_userid_shape(session: str | None) -> ShapedValue:
     """aws:userid of a role session: a named session ends in its name; one the document names nowhere in any name."""
-    name = _SESSION_NAME if session is None or session == FRESH else re.escape(session)
-    return ShapedValue(full=f"AROA{_UNIQUE_ID}:{name}", prefix=_SESSION_PREFIX, fixed_prefix="AROA", has_colon=True)
+    if session is None or session == FRESH:
+        return ShapedValue(
+            full=f"AROA{_UNIQUE_ID}:{_SESSION_NAME}", prefix=_SESSION_PREFIX, fixed_prefix="AROA", has_colon=True
+        )
+    return ShapedValue(
+        full=f"AROA{_UNIQUE_ID}:{re.escape(session)}",
+        prefix=_SESSION_PREFIX,
+        fixed_prefix="AROA",
+        fixed_suffix=f":{session}",
+        has_colon=True,
+    )
 
 
 def principal_admits(principal: Principal, caller: Caller) -> bool:

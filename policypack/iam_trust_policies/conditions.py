@@ -34,8 +34,10 @@ class ShapedValue:
     # Every value the key can hold matches full; every prefix of such a value matches prefix.
     full: str
     prefix: str
-    # Every value starts with fixed_prefix, and holds a colon after it when has_colon.
+    # Every value starts with fixed_prefix and ends with fixed_suffix (which do not overlap), and holds a colon after
+    # the prefix when has_colon (fixed_suffix then starts with that colon, when set).
     fixed_prefix: str
+    fixed_suffix: str = ""
     has_colon: bool = False
 
     def may_match(self, value: str, is_pattern: bool, ignore_case: bool) -> bool:
@@ -50,15 +52,18 @@ class ShapedValue:
         return _compiled(self.prefix, ignore_case).fullmatch(head) is not None
 
     def always_matches(self, pattern: str) -> bool:
-        """Whether a ...Like pattern matches every value of this form: a start every value has, then only "*", or
-        for a form with a colon, "*:*"; False when unsure."""
+        """Whether a ...Like pattern matches every value of this form: a start every value has, "*", and an end every
+        value has; or, for a form with a colon, such a start, "*:*" and such an end. False when unsure."""
         if "?" in pattern or "$" in pattern or "*" not in pattern:
             return False
-        head, _, rest = pattern.partition("*")
+        pieces = re.split(r"\*+", pattern)
+        head, tail = pieces[0], pieces[-1]
         if not self.fixed_prefix.startswith(head):
             return False
-        rest = re.sub(r"\*+", "*", "*" + rest)
-        return rest == "*" or (self.has_colon and rest == "*:*")
+        if len(pieces) == 2:
+            return self.fixed_suffix.endswith(tail)
+        # head*:*tail: the colon after the prefix, and tail within what follows it.
+        return self.has_colon and pieces[1:-1] == [":"] and self.fixed_suffix[1:].endswith(tail)
 
 
 @lru_cache(maxsize=64)
