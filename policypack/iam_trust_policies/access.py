@@ -22,6 +22,7 @@ from .callers import (
     FRESH,
     PRINCIPAL_ACCOUNT_KEY,
     PRINCIPAL_ARN_KEY,
+    USERID_KEY,
     USERNAME_KEY,
     Caller,
     Witnesses,
@@ -29,7 +30,7 @@ from .callers import (
     principal_admits,
     witnesses,
 )
-from .conditions import NUMERIC_OPERATORS, RequestContext, conditions_truth, variable_keys
+from .conditions import NUMERIC_OPERATORS, RequestContext, ShapedValue, conditions_truth, variable_keys
 from .globs import action_list_covers, pattern_instances
 from .model import (
     ASSUME_ROLE_ACTION,
@@ -144,7 +145,7 @@ def exposed_grants(
             requests = []
             for index, scenario in enumerate(scenarios):
                 for carries_source_identity, carries_tags in flag_choices:
-                    base: dict[str, str | None] = {**caller_context}
+                    base: dict[str, str | ShapedValue | None] = {**caller_context}
                     if not carries_source_identity:
                         base.update(without_source_identity)
                     if not carries_tags:
@@ -311,7 +312,9 @@ def _witnesses(statements: list[Statement], clauses: list[ConditionClause]) -> W
     ]
     account_values += [account for value in arn_values if (account := account_of_arn(value)) is not None]
     user_names = [value for clause in clauses if clause.key_lower == USERNAME_KEY for value in clause.plain_values]
-    return witnesses(principals, arn_values, account_values, user_names)
+    # A federated user's aws:userid is "<account>:<name>": the accounts and names such values spell are witnesses.
+    federated_ids = [value for clause in clauses if clause.key_lower == USERID_KEY for value in clause.patterns]
+    return witnesses(principals, arn_values, account_values, user_names, federated_ids)
 
 
 def _family_absent_keys(tested_keys: set[str], source_identity: bool, tags: bool) -> tuple[dict, dict]:
@@ -324,7 +327,7 @@ def _family_absent_keys(tested_keys: set[str], source_identity: bool, tags: bool
     return without_source_identity, without_tags
 
 
-def _contradicts(extension: dict[str, str | None], base: dict[str, str | None]) -> bool:
+def _contradicts(extension: dict[str, str | None], base: RequestContext) -> bool:
     """Whether a witness extension gives a value to a key the request leaves out (no source identity, no tags)."""
     return any(base.get(key, FRESH) is None and value is not None for key, value in extension.items())
 

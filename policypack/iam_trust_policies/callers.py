@@ -13,11 +13,13 @@ can only tell callers apart by what the document says, so these witnesses stand 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import Enum
 from functools import lru_cache
 
+from .conditions import ShapedValue
 from .globs import glob_regex, pattern_instances
 from .model import Principal, PrincipalKind, is_account_id
 
@@ -26,10 +28,39 @@ PRINCIPAL_ARN_KEY = "aws:principalarn"
 PRINCIPAL_TYPE_KEY = "aws:principaltype"
 USERNAME_KEY = "aws:username"
 USERID_KEY = "aws:userid"
+# Keys only a request an AWS service principal makes carries ("AWS global condition context keys": aws:SourceAccount
+# "is only available when the call to your resource is made directly by an AWS service principal", and so are the
+# other keys naming the resource a service acts for, and the service's own name); never a user's, a role session's or
+# a federated user's request. aws:PrincipalIsAWSService is in every signed request, "false" for those callers.
+SERVICE_ONLY_KEYS = frozenset(
+    {
+        "aws:sourceaccount",
+        "aws:sourcearn",
+        "aws:sourceorgid",
+        "aws:sourceorgpaths",
+        "aws:principalservicename",
+        "aws:principalservicenameslist",
+    }
+)
+PRINCIPAL_IS_SERVICE_KEY = "aws:principalisawsservice"
 # Keys whose value depends only on who calls.
-CALLER_KEYS = frozenset({PRINCIPAL_ACCOUNT_KEY, PRINCIPAL_ARN_KEY, PRINCIPAL_TYPE_KEY, USERNAME_KEY, USERID_KEY})
+CALLER_KEYS = (
+    frozenset({PRINCIPAL_ACCOUNT_KEY, PRINCIPAL_ARN_KEY, PRINCIPAL_TYPE_KEY, USERNAME_KEY, USERID_KEY})
+    | SERVICE_ONLY_KEYS
+    | {PRINCIPAL_IS_SERVICE_KEY}
+)
 # Stands for a name or account the document never mentions: no literal in a policy contains it.
 FRESH = "\x01"
+# aws:userid (IAM User Guide, "AWS global condition context keys" and "IAM identifiers", unique ID prefixes): an IAM
+# user's unique ID ("AIDA..."); "<role's unique ID>:<session name>" for a role session (role IDs start "AROA", session
+# names are 2-64 of letters, digits and +=,.@-). The IDs are not in the document, so only their form is known; the
+# letters are taken in both cases to stay on the safe side of what IAM documents.
+_UNIQUE_ID = "[A-Za-z0-9]+"
+_SESSION_NAME = r"[\w+=,.@-]{2,64}"
+USER_ID_SHAPE = ShapedValue(
+    full=f"AIDA{_UNIQUE_ID}", prefix="(?:A(?:I(?:D(?:A[A-Za-z0-9]*)?)?)?)?", fixed_prefix="AIDA"
+)
+_SESSION_PREFIX = r"(?:A(?:R(?:O(?:A[A-Za-z0-9]*(?::[\w+=,.@-]*)?)?)?)?)?"
 # Partition of callers a principal does not place in one (a bare account ID or "*"); see docs/policy-pack.md.
 DEFAULT_PARTITION = "aws"
 
@@ -54,17 +85,39 @@ class Caller:
     # A role session's name (FRESH when the document names none).
     session: str | None = None
 
-    def context(self) -> dict[str, str | None]:
+    def context(self) -> dict[str, str | ShapedValue | None]:
         """The request context keys IAM derives from the caller."""
-        context: dict[str, str | None] = {
+        context: dict[str, str | ShapedValue | None] = {
             PRINCIPAL_ACCOUNT_KEY: self.account_id,
             PRINCIPAL_ARN_KEY: self.arn,
             PRINCIPAL_TYPE_KEY: self.kind.value,
             USERNAME_KEY: self.name if self.kind is CallerKind.USER else None,
+            PRINCIPAL_IS_SERVICE_KEY: "false",
+            **dict.fromkeys(SERVICE_ONLY_KEYS),
         }
         if self.kind is CallerKind.FEDERATED_USER:
             context[USERID_KEY] = f"{self.account_id}:{self.name}"
+        elif self.kind is CallerKind.USER:
+            context[USERID_KEY] = USER_ID_SHAPE
+        else:
+            context[USERID_KEY] = _session_userid_shape(self.session)
         return context
+
+
+@lru_cache(maxsize=256)
+def _session_userid_shape(session: str | None) -> ShapedValue:
+    """aws:userid of a role session: a named session ends in its name; one the document names nowhere in any name."""
+    if session is None or session == FRESH:
+        return ShapedValue(
+            full=f"AROA{_UNIQUE_ID}:{_SESSION_NAME}", prefix=_SESSION_PREFIX, fixed_prefix="AROA", has_colon=True
+        )
+    return ShapedValue(
+        full=f"AROA{_UNIQUE_ID}:{re.escape(session)}",
+        prefix=_SESSION_PREFIX,
+        fixed_prefix="AROA",
+        fixed_suffix=f":{session}",
+        has_colon=True,
+    )
 
 
 def principal_admits(principal: Principal, caller: Caller) -> bool:
@@ -111,8 +164,10 @@ def witnesses(
     arn_values: Iterable[str],
     account_values: Iterable[str],
     user_names: Iterable[str] = (),
+    federated_ids: Iterable[str] = (),
 ) -> Witnesses:
-    """The witnesses for a document: its principals, and the values its conditions compare caller keys with."""
+    """The witnesses for a document: its principals, and the values its conditions compare caller keys with
+    (federated_ids: aws:userid patterns, whose "<account>:<name>" values name federated users)."""
     accounts: set[str] = set()
     identities: set[tuple[str, str, str, str]] = set()
     sessions: set[tuple[str, str, str]] = set()
@@ -140,6 +195,11 @@ def witnesses(
             if account is not None:
                 accounts.add(account)
     names = frozenset(instance for name in user_names if "/" not in name for instance in pattern_instances(name, FRESH))
+    for pattern in federated_ids:
+        account, colon, name = pattern.partition(":")
+        if colon and is_account_id(account):
+            accounts.add(account)
+            federated.update((account, instance) for instance in pattern_instances(name, FRESH) if instance)
     return Witnesses(frozenset(accounts), frozenset(identities), frozenset(sessions), frozenset(federated), names)
 
 

@@ -17,11 +17,61 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 
-from .globs import arn_matches, glob_regex
+from .globs import arn_matches, glob_regex, unescaped
 from .model import ConditionClause
 
-RequestContext = Mapping[str, "str | None"]
+
+@dataclass(frozen=True, slots=True)
+class ShapedValue:
+    """A value every request of some caller carries whose text the document cannot know, only the form IAM gives it
+    (e.g. aws:userid of an IAM user: its unique ID, "AIDA" and letters and digits). A string clause is decided when
+    none of its values could match a value of that form, or one matches every such value; anything else about the
+    value stays open."""
+
+    # Every value the key can hold matches full; every prefix of such a value matches prefix.
+    full: str
+    prefix: str
+    # Every value starts with fixed_prefix and ends with fixed_suffix (which do not overlap), and holds a colon after
+    # the prefix when has_colon (fixed_suffix then starts with that colon, when set).
+    fixed_prefix: str
+    fixed_suffix: str = ""
+    has_colon: bool = False
+
+    def may_match(self, value: str, is_pattern: bool, ignore_case: bool) -> bool:
+        """Whether the policy value (a ...Like pattern when is_pattern) could match some value of this form; True
+        when unsure."""
+        if not is_pattern or not any(character in value for character in "*?"):
+            text = unescaped(value) if is_pattern else value
+            return _compiled(self.full, ignore_case).fullmatch(text) is not None
+        head = re.split(r"[*?]", value, maxsplit=1)[0]
+        if "$" in head:
+            return True  # an escape such as "${*}" in the literal part: not worth reading, so unsure
+        return _compiled(self.prefix, ignore_case).fullmatch(head) is not None
+
+    def always_matches(self, pattern: str) -> bool:
+        """Whether a ...Like pattern matches every value of this form: a start every value has, "*", and an end every
+        value has; or, for a form with a colon, such a start, "*:*" and such an end. False when unsure."""
+        if "?" in pattern or "$" in pattern or "*" not in pattern:
+            return False
+        pieces = re.split(r"\*+", pattern)
+        head, tail = pieces[0], pieces[-1]
+        if not self.fixed_prefix.startswith(head):
+            return False
+        if len(pieces) == 2:
+            return self.fixed_suffix.endswith(tail)
+        # head*:*tail: the colon after the prefix, and tail within what follows it.
+        return self.has_colon and pieces[1:-1] == [":"] and self.fixed_suffix[1:].endswith(tail)
+
+
+@lru_cache(maxsize=64)
+def _compiled(regex: str, ignore_case: bool) -> re.Pattern[str]:
+    return re.compile(regex, re.IGNORECASE if ignore_case else 0)
+
+
+RequestContext = Mapping[str, "str | ShapedValue | None"]
 
 _NEGATED_OPERATORS = frozenset(
     {
@@ -78,9 +128,10 @@ def resolve_variables(value: str, context: RequestContext, as_pattern: bool) -> 
             return match.group(0) if as_pattern else body
         default = _DEFAULT_RE.match(body)
         key = (default.group(1) if default else body).strip().lower()
-        if key in context and context[key] is not None:
-            text = context[key] or ""
-        elif default is not None and key in context:
+        known = context.get(key)
+        if isinstance(known, str):
+            text = known
+        elif default is not None and key in context and known is None:
             text = default.group(2)
         else:
             unresolved = True
@@ -98,6 +149,8 @@ def clause_truth(clause: ConditionClause, context: RequestContext) -> bool | Non
     if clause.key_lower not in context:
         return None
     actual = context[clause.key_lower]
+    if isinstance(actual, ShapedValue):
+        return _shaped_truth(clause, actual)
     operator = clause.base_operator
     plain_values = clause.plain_values
     patterns = clause.patterns
@@ -145,6 +198,32 @@ def _decided_truth(
     if matched is None:
         return None
     return not matched if operator in _NEGATED_OPERATORS else matched
+
+
+_SHAPE_POSITIVE = {"stringequals": False, "stringequalsignorecase": True, "stringlike": False}
+_SHAPE_NEGATED = {"stringnotequals": False, "stringnotequalsignorecase": True, "stringnotlike": False}
+
+
+def _shaped_truth(clause: ConditionClause, actual: ShapedValue) -> bool | None:
+    """A clause on a key the request carries with a value known only by its form: Null is decided (the key is
+    present); a string operator is decided when one of its patterns matches every value of that form (true for the
+    positive operators, false for the negated ones) or none of its values could match one (the reverse); everything
+    else could go either way."""
+    operator = clause.base_operator
+    if operator == "null":
+        return _null_truth(clause.plain_values, "")
+    if clause.variable_values:
+        return None
+    ignore_case = _SHAPE_POSITIVE.get(operator, _SHAPE_NEGATED.get(operator))
+    if ignore_case is None:
+        return None
+    is_pattern = operator in _STRING_PATTERN_OPERATORS
+    candidates = clause.patterns if is_pattern else clause.plain_values
+    if is_pattern and any(actual.always_matches(pattern) for pattern in candidates):
+        return operator not in _SHAPE_NEGATED
+    if any(actual.may_match(value, is_pattern, ignore_case) for value in candidates):
+        return None
+    return operator in _SHAPE_NEGATED
 
 
 def conditions_truth(clauses: Iterable[ConditionClause], context: RequestContext) -> bool | None:

@@ -65,6 +65,30 @@ def load_document(document: object) -> dict[str, Any]:
     return document
 
 
+def document_cache_key(document: object) -> str | None:
+    """The text two documents share exactly when they are the same policy: JSON text as given, an engine object as
+    its compact JSON (key order kept, since statement and clause order show in findings); None for an object that
+    does not round-trip through JSON (values not known yet, non-string keys, non-JSON values)."""
+    if isinstance(document, str):
+        return document
+    try:
+        if not isinstance(document, dict) or not _is_plain_json(document):
+            return None
+        return json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _is_plain_json(value: object) -> bool:
+    """Only objects with string keys, lists, strings, numbers, booleans and null: what serializes to one JSON text
+    and back unchanged (a tuple or a non-string key would serialize like a list or a string key)."""
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and _is_plain_json(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_is_plain_json(item) for item in value)
+    return value is None or isinstance(value, str | int | float)
+
+
 def document_version(document: dict[str, Any]) -> str | None:
     """The document's Version, checked; None when absent (IAM then applies 2008-10-17) or not known yet."""
     version = document.get("Version")

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
 from .conditions import NUMERIC_OPERATORS
 from .globs import action_list_covers, has_policy_variable, unescaped
-from .loading import check_sids, describe_type, document_version, load_document, statement_list
+from .loading import check_sids, describe_type, document_cache_key, document_version, load_document, statement_list
 from .model import (
     ASSUME_ROLE_ACTION,
     CURRENT_VERSION,
@@ -80,10 +82,42 @@ class _StatementError(ValueError):
         self.code = code
 
 
+# Every policy of the pack that reads a role's trust policy parses it: the same document several times in a row, once
+# per policy. The outcome of the last few parses is kept (statements are frozen, so sharing them is safe); a stack
+# holds many roles, so older entries go. pulumi_policy serves the engine from a pool of threads, so the kept parses
+# are read and written under a lock (the parsing itself runs outside it).
+_RECENT_PARSES_KEPT = 32
+_recent_parses: OrderedDict[tuple[str, PolicyKind], tuple[Statement, ...] | MalformedPolicyError] = OrderedDict()
+_recent_parses_lock = threading.Lock()
+
+
 def parse_policy(document: object, kind: PolicyKind) -> list[Statement]:
     """The document's statements; MalformedPolicyError when IAM would refuse the document."""
     if document is UNKNOWN:
         return []
+    text = document_cache_key(document)
+    if text is None:
+        return _parse_document(document, kind)
+    key = (text, kind)
+    with _recent_parses_lock:
+        outcome = _recent_parses.get(key)
+        if outcome is not None:
+            _recent_parses.move_to_end(key)
+    if outcome is None:
+        try:
+            outcome = tuple(_parse_document(document, kind))
+        except MalformedPolicyError as error:
+            outcome = error
+        with _recent_parses_lock:
+            _recent_parses[key] = outcome
+            if len(_recent_parses) > _RECENT_PARSES_KEPT:
+                _recent_parses.popitem(last=False)
+    if isinstance(outcome, MalformedPolicyError):
+        raise MalformedPolicyError(str(outcome), outcome.code)
+    return list(outcome)
+
+
+def _parse_document(document: object, kind: PolicyKind) -> list[Statement]:
     # JSON text is known as a whole; only an object from the engine can hold UNKNOWN markers.
     may_hold_unknowns = not isinstance(document, str) and contains_unknown(document)
     loaded = load_document(document)
@@ -268,6 +302,15 @@ def _string_list(value: object, where: str) -> tuple[str, ...]:
     raise _StatementError(f"{where} must be a string or a list of strings")
 
 
+def _principal_names(value: object, where: str) -> tuple[str, ...]:
+    """A principal type's names. IAM's grammar makes quotation marks optional for numbers ("Grammar of the IAM JSON
+    policy language"), so an account ID written as a JSON number (as YAML writes an unquoted one) is its digits."""
+    items = value if isinstance(value, list) else [value]
+    if any(type(item) is int for item in items):
+        return _string_list([str(item) if type(item) is int else item for item in items], where)
+    return _string_list(value, where)
+
+
 def _parse_principal_block(block: object, element: str) -> tuple[Principal, ...]:
     """The AWS principals of a Principal/NotPrincipal block (Service, Federated and CanonicalUser principals are not
     AWS account identities and are left out)."""
@@ -282,7 +325,7 @@ def _parse_principal_block(block: object, element: str) -> tuple[Principal, ...]
         raise _StatementError(f'{element} must be "*" or an object such as {{"AWS": "<account ID or ARN>"}}')
     principals: list[Principal] = []
     for principal_type, names in block.items():
-        name_list = _string_list(names, f"{element} {principal_type}")
+        name_list = _principal_names(names, f"{element} {principal_type}")
         if principal_type.upper() == "AWS":
             try:
                 principals.extend(parse_principal(name) for name in name_list)

@@ -1,8 +1,9 @@
 """Differential test: the pack's MFA verdict against an exact SMT oracle (support.trust_oracle) over random trust
 policies built from the IAM rules the analysis follows: keys every caller carries (aws:PrincipalAccount,
 aws:PrincipalArn), principals of every kind (role ARNs covering their sessions, sessions, federated users, "*"),
-policy variables under each Version, set-qualified Null, the caller's kind (aws:PrincipalType, aws:username), keys
-tested by several clauses, and source identity and session tags with their companion permissions.
+policy variables under each Version, set-qualified Null, the caller's kind (aws:PrincipalType, aws:username, the form
+of aws:userid), keys tested by several clauses, and source identity and session tags with their companion
+permissions.
 
 The generator is seeded, so every run checks the same documents and a failure reproduces with its seed.
 """
@@ -25,6 +26,7 @@ OWN_ACCOUNTS = frozenset({OWN})
 BATCHES = 4
 DOCUMENTS_PER_BATCH = 300
 SEED = 20261201
+USER_ID_DOCUMENTS = 60
 
 PRINCIPALS = [
     "*",
@@ -97,6 +99,19 @@ CALLER_CLAUSES = [
     ("StringLike", "aws:username", "a*"),
     ("StringNotEquals", "aws:username", "alice"),
 ]
+# aws:userid values the form of a user's or role session's ID decides (see docs/policy-pack.md); none names a session
+# or a federated user, which the oracle does not tie to aws:userid.
+USERID_CLAUSES = [
+    ("StringLike", "aws:userid", f"{OWN}:*"),
+    ("StringLike", "aws:userid", f"{PARTNER}:*"),
+    ("StringNotLike", "aws:userid", f"{OWN}:*"),
+    ("StringLike", "aws:userid", "AIDA*"),
+    ("StringLike", "aws:userid", "AROA*:*"),
+    ("StringNotLike", "aws:userid", "AROA*"),
+    ("StringLike", "aws:userid", "*"),
+    ("StringLike", "aws:userid", [f"{OWN}:*", "AIDA*"]),
+    ("Null", "aws:userid", "false"),
+]
 REQUEST_CLAUSES = [
     ("StringEquals", "sts:ExternalId", "a"),
     ("StringEquals", "sts:ExternalId", "b"),
@@ -117,30 +132,33 @@ REQUEST_CLAUSES = [
 ]
 
 
-def clauses_block(rng: random.Random, count: int) -> dict:
+def clauses_block(rng: random.Random, count: int, pools: tuple[list, ...]) -> dict:
     block: dict[str, dict[str, object]] = {}
     for _ in range(count):
-        pool = rng.choice([MFA_CLAUSES, CALLER_CLAUSES, REQUEST_CLAUSES])
+        pool = rng.choice(pools)
         operator, key, value = rng.choice(pool)
         block.setdefault(operator, {})[key] = value
     return block
 
 
-def random_statement(rng: random.Random, effect: str) -> dict:
+def random_statement(rng: random.Random, effect: str, pools: tuple[list, ...]) -> dict:
     statement: dict[str, object] = {
         "Effect": effect,
         "Principal": rng.choice(PRINCIPALS),
         "Action": rng.choice(ACTIONS),
     }
-    condition = clauses_block(rng, rng.choice([0, 1, 1, 2, 2, 3]))
+    condition = clauses_block(rng, rng.choice([0, 1, 1, 2, 2, 3]), pools)
     if condition:
         statement["Condition"] = condition
     return statement
 
 
-def random_document(rng: random.Random) -> dict:
-    statements = [random_statement(rng, "Allow") for _ in range(rng.randint(1, 3))]
-    statements += [random_statement(rng, "Deny") for _ in range(rng.choice([0, 0, 1, 2]))]
+DEFAULT_POOLS = (MFA_CLAUSES, CALLER_CLAUSES, REQUEST_CLAUSES)
+
+
+def random_document(rng: random.Random, pools: tuple[list, ...] = DEFAULT_POOLS) -> dict:
+    statements = [random_statement(rng, "Allow", pools) for _ in range(rng.randint(1, 3))]
+    statements += [random_statement(rng, "Deny", pools) for _ in range(rng.choice([0, 0, 1, 2]))]
     rng.shuffle(statements)
     document: dict[str, object] = {"Statement": statements}
     version = rng.choice(["2012-10-17", "2012-10-17", "2008-10-17", None])
@@ -149,12 +167,10 @@ def random_document(rng: random.Random) -> dict:
     return document
 
 
-@pytest.mark.parametrize("batch", range(BATCHES))
-def test_pack_verdict_equals_the_oracle_on_random_documents(batch):
-    rng = random.Random(SEED + batch)
+def assert_pack_agrees_with_oracle(rng: random.Random, count: int, pools: tuple[list, ...], where: str) -> None:
     disagreements = []
-    for _ in range(DOCUMENTS_PER_BATCH):
-        document = random_document(rng)
+    for _ in range(count):
+        document = random_document(rng, pools)
         expected = can_assume_without_mfa(document, OWN_ACCOUNTS)
         flagged = bool(mfa_violations(document, OWN_ACCOUNTS))
         if flagged != expected:
@@ -164,8 +180,18 @@ def test_pack_verdict_equals_the_oracle_on_random_documents(batch):
             f"oracle {'opens' if expected else 'closes'}, pack {'flags' if flagged else 'passes'}: {json.dumps(doc)}"
             for expected, flagged, doc in disagreements[:10]
         )
-        + f"\n({len(disagreements)} of {DOCUMENTS_PER_BATCH} in batch {batch})"
+        + f"\n({len(disagreements)} of {count} {where})"
     )
+
+
+@pytest.mark.parametrize("batch", range(BATCHES))
+def test_pack_verdict_equals_the_oracle_on_random_documents(batch):
+    assert_pack_agrees_with_oracle(random.Random(SEED + batch), DOCUMENTS_PER_BATCH, DEFAULT_POOLS, f"in batch {batch}")
+
+
+def test_pack_verdict_equals_the_oracle_on_user_id_conditions():
+    pools = (MFA_CLAUSES, USERID_CLAUSES, USERID_CLAUSES)
+    assert_pack_agrees_with_oracle(random.Random(SEED - 1), USER_ID_DOCUMENTS, pools, "with aws:userid conditions")
 
 
 @pytest.mark.parametrize(

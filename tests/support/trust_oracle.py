@@ -7,7 +7,9 @@ assume roles), from which 12-digit account, under which name and session name; e
 tests, present or absent, with a string value; and the MFA state, one of the two requests without MFA (long-term
 keys: aws:MultiFactorAuthPresent and aws:MultiFactorAuthAge absent; temporary credentials without MFA: present
 "false", age absent). IAM derives aws:PrincipalAccount, aws:PrincipalArn (the role's ARN for a role session),
-aws:PrincipalType and aws:username (IAM users only) from the caller ("AWS global condition context keys").
+aws:PrincipalType, aws:username (IAM users only) and aws:userid (an IAM user's unique ID, "AIDA..."; a role session's
+"<role's unique ID, AROA...>:<session name>"; a federated user's "<account>:<name>") from the caller ("AWS global
+condition context keys", "IAM identifiers").
 
 Evaluation ("Policy evaluation logic"): the request is allowed when some Allow statement applies and no Deny does; a
 statement applies when its principal, action and every condition clause match. A request carrying a source identity
@@ -22,7 +24,8 @@ Policy variables resolve only in Version 2012-10-17; one whose key is absent lea
 
 Supported fragment (what the differential test generates): path-less user and role names, partition aws, operators
 StringEquals/StringNotEquals/StringLike/StringNotLike, the Arn operators, Bool, Null, Numeric operators on keys that are
-always absent here (aws:MultiFactorAuthAge), with IfExists and the set qualifiers; Principal (not NotPrincipal).
+always absent here (aws:MultiFactorAuthAge), with IfExists and the set qualifiers; Principal (not NotPrincipal);
+aws:userid values that name no session or federated user by name (the names are not tied to aws:userid).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ PRINCIPAL_ACCOUNT = "aws:principalaccount"
 PRINCIPAL_ARN = "aws:principalarn"
 PRINCIPAL_TYPE = "aws:principaltype"
 USERNAME = "aws:username"
+USERID = "aws:userid"
 SOURCE_IDENTITY_KEYS = ("sts:sourceidentity", "aws:sourceidentity")
 TAG_KEYS = ("aws:tagkeys",)
 TAG_PREFIX = "aws:requesttag/"
@@ -122,6 +126,8 @@ def _request(solver: z3.Solver, statements: list[dict[str, Any]], own_accounts: 
     solver.add([account != z3.StringVal(own) for own in own_accounts])
     for text in (name, session):
         solver.add(z3.InRe(text, z3.Plus(_NAME_CHARACTERS)))
+    # A role session's name is 2 to 64 characters (AWS STS API Reference, AssumeRole RoleSessionName).
+    solver.add(z3.Length(session) >= 2, z3.Length(session) <= 64)
     request = _Request(kind, account, name, session)
     arn = _CallerArn(request)
     principal_type = z3.If(
@@ -129,7 +135,25 @@ def _request(solver: z3.Solver, statements: list[dict[str, Any]], own_accounts: 
         z3.StringVal(PRINCIPAL_TYPES[USER]),
         z3.If(kind == SESSION, z3.StringVal(PRINCIPAL_TYPES[SESSION]), z3.StringVal(PRINCIPAL_TYPES[FEDERATED])),
     )
+    # aws:userid: an IAM user's unique ID ("AIDA" and letters and digits), "<role's unique ID>:<session name>" for a
+    # role session (role IDs start "AROA"), "<account>:<name>" for a federated user ("AWS global condition context
+    # keys", "IAM identifiers"). Stated as regular-expression membership, the federated user's account tied in as the
+    # first twelve characters; the session and federated names are not tied in (the fragment's aws:userid values
+    # never name one), which keeps the solver fast.
+    user_id = z3.String("userid")
+    if USERID in _keys_tested(statements):
+        alphanumeric = z3.Plus(z3.Union(z3.Range("A", "Z"), z3.Range("a", "z"), z3.Range("0", "9")))
+        names = z3.Plus(_NAME_CHARACTERS)
+        federated_id = z3.Concat(z3.Loop(z3.Range("0", "9"), 12, 12), z3.Re(":"), names)
+        solver.add(
+            z3.Implies(kind == USER, z3.InRe(user_id, z3.Concat(z3.Re("AIDA"), alphanumeric))),
+            z3.Implies(kind == SESSION, z3.InRe(user_id, z3.Concat(z3.Re("AROA"), alphanumeric, z3.Re(":"), names))),
+            z3.Implies(
+                kind == FEDERATED, z3.And(z3.InRe(user_id, federated_id), z3.SubString(user_id, 0, 12) == account)
+            ),
+        )
     derived = {
+        USERID: (z3.BoolVal(True), user_id),
         PRINCIPAL_ACCOUNT: (z3.BoolVal(True), account),
         PRINCIPAL_ARN: (z3.BoolVal(True), arn),
         PRINCIPAL_TYPE: (z3.BoolVal(True), principal_type),
