@@ -187,12 +187,7 @@ def exposed_grants(
     for statement in allows:
         if not statement.grants_assume_role:
             continue
-        principals = [
-            principal
-            for principal in statement.effective_principals
-            if principal.is_outside(own_account_ids)
-            and (principal_filter is None or principal.account_id in principal_filter)
-        ]
+        principals = _outside_principals(statement, own_account_ids, principal_filter)
         if not principals:
             continue
         conditions = statement.conditions
@@ -255,12 +250,7 @@ def _exposed_without_interplay(
     for statement in allows:
         if not statement.grants_assume_role:
             continue
-        principals = tuple(
-            principal
-            for principal in statement.effective_principals
-            if principal.is_outside(own_account_ids)
-            and (principal_filter is None or principal.account_id in principal_filter)
-        )
+        principals = _outside_principals(statement, own_account_ids, principal_filter)
         if not principals:
             continue
         exposed = tuple(
@@ -269,6 +259,18 @@ def _exposed_without_interplay(
         if exposed:
             grants.append(ExposedGrant(statement, tuple({p.text: p for p in principals}.values()), exposed, ()))
     return grants
+
+
+def _outside_principals(
+    statement: Statement, own_account_ids: frozenset[str], principal_filter: frozenset[str] | None
+) -> tuple[Principal, ...]:
+    """The statement's principals outside the own accounts (of the filter's accounts only, when one is given)."""
+    return tuple(
+        principal
+        for principal in statement.effective_principals
+        if principal.is_outside(own_account_ids)
+        and (principal_filter is None or principal.account_id in principal_filter)
+    )
 
 
 def _statements_independent(allows: list[Statement], scenarios: tuple[RequestScenario, ...]) -> bool:
