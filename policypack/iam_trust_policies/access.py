@@ -12,7 +12,7 @@ in AWS STS" and "Monitor and control actions taken with assumed roles"), so thos
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import product
@@ -184,12 +184,7 @@ def exposed_grants(
         return result
 
     grants: list[ExposedGrant] = []
-    for statement in allows:
-        if not statement.grants_assume_role:
-            continue
-        principals = _outside_principals(statement, own_account_ids, principal_filter)
-        if not principals:
-            continue
+    for statement, principals in _outside_grants(allows, own_account_ids, principal_filter):
         conditions = statement.conditions
         exposed_principals: dict[str, Principal] = {}
         exposed_scenarios: set[int] = set()
@@ -247,12 +242,7 @@ def _exposed_without_interplay(
     """exposed_grants for a document without Deny statements, caller keys, companion keys, policy variables or keys
     tested twice: each Allow is judged on its own, once per scenario, for all its principals."""
     grants: list[ExposedGrant] = []
-    for statement in allows:
-        if not statement.grants_assume_role:
-            continue
-        principals = _outside_principals(statement, own_account_ids, principal_filter)
-        if not principals:
-            continue
+    for statement, principals in _outside_grants(allows, own_account_ids, principal_filter):
         exposed = tuple(
             scenario for scenario in scenarios if conditions_truth(statement.conditions, scenario.context) is not False
         )
@@ -261,16 +251,22 @@ def _exposed_without_interplay(
     return grants
 
 
-def _outside_principals(
-    statement: Statement, own_account_ids: frozenset[str], principal_filter: frozenset[str] | None
-) -> tuple[Principal, ...]:
-    """The statement's principals outside the own accounts (of the filter's accounts only, when one is given)."""
-    return tuple(
-        principal
-        for principal in statement.effective_principals
-        if principal.is_outside(own_account_ids)
-        and (principal_filter is None or principal.account_id in principal_filter)
-    )
+def _outside_grants(
+    allows: list[Statement], own_account_ids: frozenset[str], principal_filter: frozenset[str] | None
+) -> Iterator[tuple[Statement, tuple[Principal, ...]]]:
+    """Each Allow of sts:AssumeRole with its principals outside the own accounts (of the filter's accounts only,
+    when one is given); Allows that name none are left out."""
+    for statement in allows:
+        if not statement.grants_assume_role:
+            continue
+        principals = tuple(
+            principal
+            for principal in statement.effective_principals
+            if principal.is_outside(own_account_ids)
+            and (principal_filter is None or principal.account_id in principal_filter)
+        )
+        if principals:
+            yield statement, principals
 
 
 def _statements_independent(allows: list[Statement], scenarios: tuple[RequestScenario, ...]) -> bool:
