@@ -257,16 +257,7 @@ def callers_admitted(principal: Principal, found: Witnesses, own_account_ids: fr
         return (fresh_session, *named)
     if kind is PrincipalKind.ASSUMED_ROLE:
         name = principal.name or FRESH
-        return (
-            Caller(
-                kind=CallerKind.ROLE_SESSION,
-                account_id=account,
-                partition=partition,
-                arn=f"arn:{partition}:iam::{account}:role/{name}",
-                name=name,
-                session=principal.session,
-            ),
-        )
+        return (_role_session_caller(account, partition, name, principal.session),)
     return (_federated_caller(account, partition, principal.name or FRESH),)
 
 
@@ -277,14 +268,7 @@ def _account_callers(account: str, partition: str, found: Witnesses) -> tuple[Ca
         if owner == account or ((("*" in owner) or ("?" in owner)) and glob_regex(owner).fullmatch(account))
     ]
     callers += [
-        Caller(
-            kind=CallerKind.ROLE_SESSION,
-            account_id=account,
-            partition=partition,
-            arn=f"arn:{partition}:iam::{account}:role/{role}",
-            name=role,
-            session=session,
-        )
+        _role_session_caller(account, partition, role, session)
         for (owner, role, session) in sorted(found.sessions)
         if owner == account
     ]
@@ -309,8 +293,18 @@ def _identity_caller(account: str, kind: str, arn: str) -> Caller:
     name = arn.rsplit("/", 1)[-1]
     if kind == "user":
         return Caller(kind=CallerKind.USER, account_id=account, partition=partition, arn=arn, name=name)
+    return _role_session_caller(account, partition, name, FRESH, arn)
+
+
+def _role_session_caller(account: str, partition: str, role: str, session: str | None, arn: str = "") -> Caller:
+    """A session of the role `role` (its ARN as the document wrote it, or the plain one without a path)."""
     return Caller(
-        kind=CallerKind.ROLE_SESSION, account_id=account, partition=partition, arn=arn, name=name, session=FRESH
+        kind=CallerKind.ROLE_SESSION,
+        account_id=account,
+        partition=partition,
+        arn=arn or f"arn:{partition}:iam::{account}:role/{role}",
+        name=role,
+        session=session,
     )
 
 
